@@ -1,0 +1,88 @@
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import express, { type Express } from 'express';
+import type { DocumentNode } from 'graphql';
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { CALLER_HEADER, verifyCaller } from './caller';
+import { IDEMPOTENCY_HEADER, REQUEST_ID_HEADER, type RequestContext } from './context';
+import { DomainError, createErrorFormatter } from './errors';
+import type { Health } from './health';
+
+export interface SubgraphServerOptions<Extra extends object> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<RequestContext & Extra>;
+  logger: Logger;
+  health: Health;
+  internalAuthSecret: string;
+  /** Per-request additions to the context (the service's domain services). */
+  context: Extra;
+  production?: boolean;
+  /** Extra plain HTTP routes, mounted before /graphql and outside the gateway check (e.g. a JWKS). */
+  routes?: (app: Express) => void;
+}
+
+export interface SubgraphServer {
+  app: Express;
+  httpServer: Server;
+  apollo: ApolloServer<RequestContext & BaseContext>;
+}
+
+/**
+ * Builds a subgraph's HTTP server without listening: /healthz, /readyz and /graphql. Every GraphQL
+ * request must carry the gateway's signed caller header; anything else is refused with 401 before
+ * parsing, so a subgraph exposed by mistake does not answer the world.
+ */
+export async function createSubgraphServer<Extra extends object>(o: SubgraphServerOptions<Extra>): Promise<SubgraphServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  // Tracing is OpenTelemetry's job; Apollo's inline (ftv1) traces would only add overhead.
+  const plugins: ApolloServerPlugin<RequestContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()];
+  if (o.production) plugins.push(ApolloServerPluginLandingPageDisabled());
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildSubgraphSchema([{ typeDefs: o.typeDefs, resolvers: o.resolvers as GraphQLResolverMap<unknown> }]),
+    formatError: createErrorFormatter(o.logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: !o.production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    plugins,
+  });
+  await apollo.start();
+
+  app.use(o.health.router());
+  o.routes?.(app);
+  app.use(
+    '/graphql',
+    (req, res, next) => {
+      try {
+        res.locals.caller = verifyCaller(req.header(CALLER_HEADER), o.internalAuthSecret);
+        next();
+      } catch (err) {
+        const e = err as DomainError;
+        res.status(401).json({ errors: [{ message: e.message, extensions: { code: e.code } }] });
+      }
+    },
+    express.json({ limit: '256kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = req.header(REQUEST_ID_HEADER) ?? randomUUID();
+        return {
+          ...o.context,
+          caller: res.locals.caller,
+          requestId,
+          idempotencyKey: req.header(IDEMPOTENCY_HEADER) ?? undefined,
+          logger: o.logger.child({ requestId }),
+        };
+      },
+    }),
+  );
+  return { app, httpServer, apollo };
+}

@@ -1,0 +1,4 @@
+export * from './definition';
+export * from './schema';
+export * from './start';
+export * from './main';

@@ -1,0 +1,4 @@
+import { KitTables1732200000000 } from '@vtv/kit';
+import { Institutions1732200000100 } from './1732200000100-Institutions';
+
+export const migrations = [KitTables1732200000000, Institutions1732200000100];
