@@ -12,5 +12,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    files: ['**/*.js'],
+    languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+  },
   { files: ['scripts/**', '**/*.spec.ts', 'test/**'], rules: { 'no-console': 'off' } },
 );

@@ -17,12 +17,18 @@ interface Entry {
 }
 
 export function composeSupergraph(entries: Entry[], base = root): { supergraph?: string; errors: string[] } {
-  const services = entries.map((e) => ({ name: e.name, url: e.url, typeDefs: parse(new Source(readFileSync(join(base, e.schema), 'utf8'), e.schema)) }));
+  const services = entries.map((e) => ({
+    name: e.name,
+    url: e.url,
+    typeDefs: parse(new Source(readFileSync(join(base, e.schema), 'utf8'), e.schema)),
+  }));
   const result = composeServices(services);
   if (result.errors) {
     return {
       errors: result.errors.map((err) => {
-        const where = err.nodes?.map((n) => `${n.loc?.source.name ?? ''}:${n.loc?.startToken.line ?? '?'}`).join(', ');
+        const where = err.nodes
+          ?.map((n) => `${n.loc?.source.name ?? ''}:${n.loc?.startToken.line ?? '?'}`)
+          .join(', ');
         return `${err.message}${where ? ` (${where})` : ''}`;
       }),
     };
@@ -31,7 +37,9 @@ export function composeSupergraph(entries: Entry[], base = root): { supergraph?:
 }
 
 function main(): void {
-  const { subgraphs } = JSON.parse(readFileSync(join(root, 'schema', 'subgraphs.json'), 'utf8')) as { subgraphs: Entry[] };
+  const { subgraphs } = JSON.parse(readFileSync(join(root, 'schema', 'subgraphs.json'), 'utf8')) as {
+    subgraphs: Entry[];
+  };
   const { supergraph, errors } = composeSupergraph(subgraphs);
   if (!supergraph) {
     console.error(`Composition failed:\n${errors.map((e) => `  - ${e}`).join('\n')}`);

@@ -112,11 +112,13 @@ kcat_bin() { command -v kcat || command -v kafkacat; }
 # ApiVersions v0 request: both only succeed once the broker serves requests,
 # unlike a bare TCP connect.
 kafka_answers() {
-  local kc
+  local kc hp; hp=$(url_host_port "${1%%,*}" 9092)
+  # Cheap gate first: kcat would sit out its whole metadata timeout on a
+  # closed port, which makes polling a starting broker slow.
+  tcp_open ${hp} || return 1
   if kc=$(kcat_bin); then
     timeout 10 "$kc" -L -b "$1" -m 5 >/dev/null 2>&1
   else
-    local hp; hp=$(url_host_port "${1%%,*}" 9092)
     timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
       printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x00\x07\xff\xff" >&3
       r=$(head -c 8 <&3 | od -An -tx1 | tr -d " \n")
@@ -214,7 +216,8 @@ trap cleanup EXIT
 pg_pid() { head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || true; }
 pg_ours_alive() { pid_alive "$(pg_pid)"; }
 
-as_postgres() { (cd "$PG_DIR" && runuser -u postgres -- "$@"); }
+# 9>&-: daemons must not inherit our lock fd, or they'd hold the lock forever.
+as_postgres() { (cd "$PG_DIR" && runuser -u postgres -- "$@" 9>&-); }
 
 pg_init() {
   local bindir=$1
@@ -293,7 +296,7 @@ ensure_redis() {
   # No persistence: dev/test cache only.
   redis-server --bind "$HOST" --port "$REDIS_PORT" --daemonize yes \
       --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" --dir "$REDIS_DIR" \
-      --save "" --appendonly no ||
+      --save "" --appendonly no 9>&- ||
     { show_tail "$REDIS_LOG"; die "redis-server failed to start"; }
   wait_until 5 test -s "$REDIS_PID" || true
   NOTE[redis]="started, pid $(redis_pid)"
@@ -384,7 +387,7 @@ start_kafka() {
   ( exec nohup setsid "$JAVA" -Xmx512m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
       -Djava.awt.headless=true -Dkafka.logs.dir="$KAFKA_LOGS" \
       -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" </dev/null >>"$KAFKA_OUT" 2>&1 ) &
+      -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" </dev/null >>"$KAFKA_OUT" 2>&1 9>&- ) &
   echo $! >"$KAFKA_PID"
 }
 
@@ -444,8 +447,11 @@ check_state_dir() {
 lock_state() {
   install -d -m 755 "$STATE" "$KAFKA_DIR"
   exec 9>"$STATE/.lock"
-  # Several clones may run `up` at once; one at a time.
-  flock -w 900 9 || die "timed out waiting for another infra.sh holding $STATE/.lock"
+  # Several clones may run `up` at once; one at a time. (Daemons we start
+  # get this fd closed, so only a running infra.sh ever holds it.)
+  flock -n 9 && return 0
+  log "waiting for another infra.sh (lock $STATE/.lock)"
+  flock -w 900 9 || die "timed out after 900s waiting for $STATE/.lock"
 }
 
 # Effective URL per component: the caller's if set, else our local one.

@@ -46,7 +46,10 @@ const staff = (regionCode: string, permissions: string[]) =>
   tokens.issue({ kind: 'staff', id: uuidv7(), regionCode, permissions });
 
 function creditCode(seed: string): string {
-  const first17 = `91420100${seed.replace(/[^0-9]/g, '').padEnd(9, '7').slice(0, 9)}`;
+  const first17 = `91420100${seed
+    .replace(/[^0-9]/g, '')
+    .padEnd(9, '7')
+    .slice(0, 9)}`;
   return first17 + creditCodeCheckChar(first17);
 }
 
@@ -71,7 +74,16 @@ test('a class approved in training appears in vouchers’ awaiting-issuance list
   const reg = await gql(
     wuhanStaff,
     `mutation($input: RegisterInstitutionInput!) { registerInstitution(input: $input) { institution { id name } errors { code field message } } }`,
-    { input: { name: '武汉市江岸区职业培训学校', creditCode: creditCode(String(Date.now())), regionCode: '420102', address: '江岸区解放大道1000号', latitude: 30.6, longitude: 114.3 } },
+    {
+      input: {
+        name: '武汉市江岸区职业培训学校',
+        creditCode: creditCode(String(Date.now())),
+        regionCode: '420102',
+        address: '江岸区解放大道1000号',
+        latitude: 30.6,
+        longitude: 114.3,
+      },
+    },
   ).expect(200);
   expect(reg.body.data.registerInstitution.errors).toEqual([]);
   const institutionId = reg.body.data.registerInstitution.institution.id;
@@ -80,52 +92,105 @@ test('a class approved in training appears in vouchers’ awaiting-issuance list
   const submitted = await gql(
     wuhanStaff,
     `mutation($input: SubmitClassPlanInput!) { submitClassPlan(input: $input) { trainingClass { id state } errors { code field } } }`,
-    { input: { institutionId, name: '电工（四级）培训班', occupation: '电工', trainingType: '岗位技能提升培训', level: '四级', headcount: 30, startDate: '2026-12-01', endDate: '2026-12-20', rosterPersonIds: roster } },
+    {
+      input: {
+        institutionId,
+        name: '电工（四级）培训班',
+        occupation: '电工',
+        trainingType: '岗位技能提升培训',
+        level: '四级',
+        headcount: 30,
+        startDate: '2026-12-01',
+        endDate: '2026-12-20',
+        rosterPersonIds: roster,
+      },
+    },
   ).expect(200);
   expect(submitted.body.data.submitClassPlan.errors).toEqual([]);
   const classId = submitted.body.data.submitClassPlan.trainingClass.id;
 
-  const approved = await gql(wuhanStaff, `mutation($id: ID!) { approveClassPlan(id: $id) { trainingClass { state approvedAt } errors { code } } }`, { id: classId }).expect(200);
-  expect(approved.body.data.approveClassPlan).toMatchObject({ errors: [], trainingClass: { state: 'APPROVED' } });
+  const approved = await gql(
+    wuhanStaff,
+    `mutation($id: ID!) { approveClassPlan(id: $id) { trainingClass { state approvedAt } errors { code } } }`,
+    { id: classId },
+  ).expect(200);
+  expect(approved.body.data.approveClassPlan).toMatchObject({
+    errors: [],
+    trainingClass: { state: 'APPROVED' },
+  });
 
   // Approving twice is a business error, not a second event.
-  const again = await gql(wuhanStaff, `mutation($id: ID!) { approveClassPlan(id: $id) { errors { code } } }`, { id: classId });
-  expect(again.body.data.approveClassPlan.errors).toEqual([expect.objectContaining({ code: 'INVALID_STATE' })]);
+  const again = await gql(
+    wuhanStaff,
+    `mutation($id: ID!) { approveClassPlan(id: $id) { errors { code } } }`,
+    { id: classId },
+  );
+  expect(again.body.data.approveClassPlan.errors).toEqual([
+    expect.objectContaining({ code: 'INVALID_STATE' }),
+  ]);
 
   const listed = await eventually(async () => {
-    const res = await gql(wuhanStaff, `{ classesAwaitingIssuance(first: 50) { edges { node { name rosterSize regionCode trainingClass { id } } } } }`);
-    const edges = res.body.data?.classesAwaitingIssuance.edges as { node: { trainingClass: { id: string } } }[] | undefined;
+    const res = await gql(
+      wuhanStaff,
+      `{ classesAwaitingIssuance(first: 50) { edges { node { name rosterSize regionCode trainingClass { id } } } } }`,
+    );
+    const edges = res.body.data?.classesAwaitingIssuance.edges as
+      { node: { trainingClass: { id: string } } }[] | undefined;
     return edges?.find((e) => e.node.trainingClass.id === classId)?.node;
   });
   expect(listed).toMatchObject({ name: '电工（四级）培训班', rosterSize: 3, regionCode: '420102' });
 
   // One query, two subgraphs: the class from training, its issuance flag from vouchers.
-  const joined = await gql(null, `query($id: ID!) { trainingClass(id: $id) { name institution { name } awaitingIssuance } }`, { id: classId }).expect(200);
-  expect(joined.body.data.trainingClass).toEqual({ name: '电工（四级）培训班', institution: { name: '武汉市江岸区职业培训学校' }, awaitingIssuance: true });
+  const joined = await gql(
+    null,
+    `query($id: ID!) { trainingClass(id: $id) { name institution { name } awaitingIssuance } }`,
+    { id: classId },
+  ).expect(200);
+  expect(joined.body.data.trainingClass).toEqual({
+    name: '电工（四级）培训班',
+    institution: { name: '武汉市江岸区职业培训学校' },
+    awaitingIssuance: true,
+  });
 
   // A bureau outside the region sees nothing of it.
   const pingdingshan = await staff('410400', ['vouchers:issue']);
-  const other = await gql(pingdingshan, `{ classesAwaitingIssuance(first: 50) { edges { node { trainingClass { id } } } } }`).expect(200);
+  const other = await gql(
+    pingdingshan,
+    `{ classesAwaitingIssuance(first: 50) { edges { node { trainingClass { id } } } } }`,
+  ).expect(200);
   expect(other.body.data.classesAwaitingIssuance.edges).toEqual([]);
 
   // Exactly one event reached vouchers' inbox.
-  const inbox = await stack.services.vouchers!.deps.ds.query(`SELECT count(*)::int AS n FROM inbox WHERE event_type = 'vtv.training.v1.ClassPlanApproved'`);
+  const inbox = await stack.services.vouchers!.deps.ds.query(
+    `SELECT count(*)::int AS n FROM inbox WHERE event_type = 'vtv.training.v1.ClassPlanApproved'`,
+  );
   expect(inbox[0].n).toBe(1);
 });
 
 test('Person resolves across identity and vouchers for the person themself only', async () => {
   const personId = uuidv7();
-  await stack.services.identity!.deps.ds.query(`INSERT INTO people (id, region_code) VALUES ($1, '420102')`, [personId]);
+  await stack.services.identity!.deps.ds.query(`INSERT INTO people (id, region_code) VALUES ($1, '420102')`, [
+    personId,
+  ]);
   await stack.services.vouchers!.deps.ds.query(
     `INSERT INTO vouchers (id, holder_person_id, region_code, state, face_value_fen) VALUES ($1, $2, '420102', 'HELD', 80000)`,
     [uuidv7(), personId],
   );
   const me = await tokens.issue({ kind: 'person', id: personId, permissions: [] });
-  const res = await gql(me, `{ me { id region { name parent { name } } vouchers { state faceValueFen } } }`).expect(200);
-  expect(res.body.data.me).toEqual({ id: personId, region: { name: '江岸区', parent: { name: '武汉市' } }, vouchers: [{ state: 'HELD', faceValueFen: 80000 }] });
+  const res = await gql(
+    me,
+    `{ me { id region { name parent { name } } vouchers { state faceValueFen } } }`,
+  ).expect(200);
+  expect(res.body.data.me).toEqual({
+    id: personId,
+    region: { name: '江岸区', parent: { name: '武汉市' } },
+    vouchers: [{ state: 'HELD', faceValueFen: 80000 }],
+  });
 
   const stranger = await tokens.issue({ kind: 'person', id: uuidv7(), permissions: [] });
-  const theirs = await gql(stranger, `query($id: ID!) { person(id: $id) { id } }`, { id: personId }).expect(200);
+  const theirs = await gql(stranger, `query($id: ID!) { person(id: $id) { id } }`, { id: personId }).expect(
+    200,
+  );
   expect(theirs.body.data.person).toBeNull();
 });
 

@@ -1,4 +1,8 @@
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import {
+  ApolloGateway,
+  RemoteGraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -66,7 +70,8 @@ export async function createGateway({ config, logger, verifier }: GatewayOptions
   const overrides = subgraphUrlOverrides(config);
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SignedCallerDataSource(overrides[name] ?? url!, config.INTERNAL_AUTH_SECRET),
+    buildService: ({ name, url }) =>
+      new SignedCallerDataSource(overrides[name] ?? url!, config.INTERNAL_AUTH_SECRET),
   });
   const jwks = jwksUrl(config);
   const tokens = verifier ?? (jwks ? new TokenVerifier({ jwksUrl: jwks }) : undefined);
@@ -82,7 +87,10 @@ export async function createGateway({ config, logger, verifier }: GatewayOptions
     introspection: !production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(production ? [ApolloServerPluginLandingPageDisabled()] : [])],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
   });
   await apollo.start();
 

@@ -68,13 +68,21 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const logger = o.logger ?? createLogger('platform', o.logLevel ?? 'info');
   const secret = o.internalAuthSecret ?? 'local-development-secret-change-me-0123456789';
   const prefix = o.databasePrefix ?? '';
-  await ensureDatabases(o.databaseUrl, SERVICES.map((s) => `${prefix}${s.name}`));
+  await ensureDatabases(
+    o.databaseUrl,
+    SERVICES.map((s) => `${prefix}${s.name}`),
+  );
 
   // Shared in-process transports in embedded mode; per-service Kafka/Redis clients otherwise.
   const bus: EventBus | undefined = o.kafkaBrokers ? undefined : new MemoryBus();
   const cache: Cache | undefined = o.redisUrl ? undefined : new MemoryCache();
   if (o.kafkaBrokers) {
-    const admin = new KafkaBus({ brokers: o.kafkaBrokers.split(','), clientId: 'platform-admin', logger, namespace: o.eventsNamespace });
+    const admin = new KafkaBus({
+      brokers: o.kafkaBrokers.split(','),
+      clientId: 'platform-admin',
+      logger,
+      namespace: o.eventsNamespace,
+    });
     try {
       await admin.ensureTopics(allTopicSpecs());
     } finally {
@@ -91,7 +99,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     ...(o.kafkaBrokers ? { KAFKA_BROKERS: o.kafkaBrokers } : {}),
     ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
     ...(o.eventsNamespace ? { EVENTS_NAMESPACE: o.eventsNamespace } : {}),
-    ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+    ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }
+      : {}),
   });
 
   const started: RunningService[] = [];

@@ -70,10 +70,21 @@ export class ConsumerRunner {
   private async handle(event: EventRecord): Promise<void> {
     const handler = this.byType.get(event.type);
     if (!handler) return; // Not an event this service cares about.
-    const parent = propagation.extract(context.active(), { traceparent: event.traceparent, tracestate: event.tracestate });
+    const parent = propagation.extract(context.active(), {
+      traceparent: event.traceparent,
+      tracestate: event.tracestate,
+    });
     await tracer.startActiveSpan(
       `${event.topic} process`,
-      { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': event.topic, 'messaging.message.id': event.id, 'cloudevents.event_type': event.type } },
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': event.topic,
+          'messaging.message.id': event.id,
+          'cloudevents.event_type': event.type,
+        },
+      },
       parent,
       async (span) => {
         try {

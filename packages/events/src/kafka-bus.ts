@@ -1,4 +1,12 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, SubscribeOptions, Subscription } from './bus';
 import { fromHeaders, toHeaders, type EventRecord } from './record';
@@ -47,7 +55,8 @@ export class KafkaBus implements EventBus {
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => {
         const { message, ...rest } = entry.log;
-        const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+        const level =
+          entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
         log[level]({ namespace: entry.namespace, ...rest }, message);
       },
     });
@@ -106,18 +115,32 @@ export class KafkaBus implements EventBus {
     });
     consumer.on(consumer.events.CRASH, (e) => {
       healthy = false;
-      this.opts.logger.error({ err: e.payload.error, group: opts.group }, 'consumer crashed; kafkajs restarts it');
+      this.opts.logger.error(
+        { err: e.payload.error, group: opts.group },
+        'consumer crashed; kafkajs restarts it',
+      );
     });
     consumer.on(consumer.events.STOP, () => (healthy = false));
     await consumer.connect();
-    await consumer.subscribe({ topics: opts.topics.map((t) => this.ns + t), fromBeginning: opts.fromBeginning ?? true });
+    await consumer.subscribe({
+      topics: opts.topics.map((t) => this.ns + t),
+      fromBeginning: opts.fromBeginning ?? true,
+    });
     await consumer.run({
       autoCommit: true,
       eachMessage: async ({ topic, message }) => {
         const headers = headerStrings(message.headers);
-        const record = fromHeaders(topic.slice(this.ns.length), message.key?.toString() ?? '', message.value ?? new Uint8Array(), headers);
+        const record = fromHeaders(
+          topic.slice(this.ns.length),
+          message.key?.toString() ?? '',
+          message.value ?? new Uint8Array(),
+          headers,
+        );
         if (!record) {
-          this.opts.logger.warn({ topic, offset: message.offset }, 'skipping message without CloudEvents headers');
+          this.opts.logger.warn(
+            { topic, offset: message.offset },
+            'skipping message without CloudEvents headers',
+          );
           return;
         }
         await opts.handler(record);

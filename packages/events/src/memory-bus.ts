@@ -28,13 +28,21 @@ export class MemoryBus implements EventBus {
       log.push({ ...r, data: Uint8Array.from(r.data) });
       this.logs.set(r.topic, log);
     }
-    for (const group of this.groups.values()) if (records.some((r) => group.topics.has(r.topic))) this.drain(group);
+    for (const group of this.groups.values())
+      if (records.some((r) => group.topics.has(r.topic))) this.drain(group);
   }
 
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
-    if (this.groups.has(opts.group)) throw new Error(`group ${opts.group} already subscribed in this process`);
-    const group: Group = { handler: opts.handler, topics: new Set(opts.topics), cursor: new Map(), stopped: false };
-    for (const t of opts.topics) group.cursor.set(t, opts.fromBeginning === false ? (this.logs.get(t)?.length ?? 0) : 0);
+    if (this.groups.has(opts.group))
+      throw new Error(`group ${opts.group} already subscribed in this process`);
+    const group: Group = {
+      handler: opts.handler,
+      topics: new Set(opts.topics),
+      cursor: new Map(),
+      stopped: false,
+    };
+    for (const t of opts.topics)
+      group.cursor.set(t, opts.fromBeginning === false ? (this.logs.get(t)?.length ?? 0) : 0);
     this.groups.set(opts.group, group);
     this.drain(group);
     return {

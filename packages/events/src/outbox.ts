@@ -10,11 +10,23 @@ export async function enqueue(manager: EntityManager, records: EventRecord[]): P
   const values: unknown[] = [];
   const rows = records.map((r, i) => {
     const headers = { time: r.time, traceparent: r.traceparent, tracestate: r.tracestate };
-    values.push(r.id, r.topic, r.key, r.type, r.subject, Buffer.from(r.data), JSON.stringify(headers), r.source);
+    values.push(
+      r.id,
+      r.topic,
+      r.key,
+      r.type,
+      r.subject,
+      Buffer.from(r.data),
+      JSON.stringify(headers),
+      r.source,
+    );
     const b = i * 8;
     return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, jsonb_set($${b + 7}::jsonb, '{source}', to_jsonb($${b + 8}::text)))`;
   });
-  await manager.query(`INSERT INTO outbox (id, topic, key, type, subject, payload, headers) VALUES ${rows.join(', ')}`, values);
+  await manager.query(
+    `INSERT INTO outbox (id, topic, key, type, subject, payload, headers) VALUES ${rows.join(', ')}`,
+    values,
+  );
 }
 
 interface OutboxRow {
@@ -121,7 +133,10 @@ export class OutboxRelay {
         this.failures += 1;
         const backoff = Math.min(maxBackoff, 100 * 2 ** Math.min(this.failures, 12));
         const delay = backoff / 2 + Math.random() * (backoff / 2);
-        this.o.logger.warn({ err, failures: this.failures, retryInMs: Math.round(delay) }, 'outbox publish failed');
+        this.o.logger.warn(
+          { err, failures: this.failures, retryInMs: Math.round(delay) },
+          'outbox publish failed',
+        );
         // Notifications must not cut a backoff short, or a broker outage becomes a hot loop.
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
@@ -141,11 +156,15 @@ export class OutboxRelay {
       try {
         await this.o.bus.publish(records);
       } catch (err) {
-        await manager.query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
+        await manager.query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [
+          rows.map((r) => r.id),
+        ]);
         throw err;
       }
       await this.o.afterPublish?.(records);
-      await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [rows.map((r) => r.id)]);
+      await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [
+        rows.map((r) => r.id),
+      ]);
       this.lastPublishAt = Date.now();
       return rows.length;
     });
@@ -156,7 +175,10 @@ export class OutboxRelay {
     const [row]: { pending: string; oldest: Date | null }[] = await this.o.ds.query(
       'SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL',
     );
-    return { pending: Number(row?.pending ?? 0), oldestAgeMs: row?.oldest ? Date.now() - row.oldest.getTime() : 0 };
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestAgeMs: row?.oldest ? Date.now() - row.oldest.getTime() : 0,
+    };
   }
 
   get consecutiveFailures(): number {

@@ -86,7 +86,12 @@ export function toHeaders(r: EventRecord): KafkaHeaders {
 }
 
 /** Reverse of toHeaders; null when the message is not a CloudEvent of ours (it goes to the dead letters). */
-export function fromHeaders(topic: string, key: string, data: Uint8Array, h: KafkaHeaders): EventRecord | null {
+export function fromHeaders(
+  topic: string,
+  key: string,
+  data: Uint8Array,
+  h: KafkaHeaders,
+): EventRecord | null {
   const { ce_id: id, ce_type: type, ce_source: source, ce_subject: subject, ce_time: time } = h;
   if (!id || !type || !source || !time) return null;
   return {
@@ -101,7 +106,13 @@ export function fromHeaders(topic: string, key: string, data: Uint8Array, h: Kaf
     ...(h.traceparent ? { traceparent: h.traceparent } : {}),
     ...(h.tracestate ? { tracestate: h.tracestate } : {}),
     ...(h['x-original-topic']
-      ? { deadLetter: { error: h['x-error'] ?? '', originalTopic: h['x-original-topic'], consumer: h['x-consumer'] ?? '' } }
+      ? {
+          deadLetter: {
+            error: h['x-error'] ?? '',
+            originalTopic: h['x-original-topic'],
+            consumer: h['x-consumer'] ?? '',
+          },
+        }
       : {}),
   };
 }

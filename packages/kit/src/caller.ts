@@ -55,12 +55,22 @@ export function verifyCaller(header: string | undefined, secret: string, now = D
   const nowS = Math.floor(now / 1000);
   if (typeof envelope.exp !== 'number' || envelope.exp < nowS || envelope.iat > nowS + 5) throw refuse();
   const c = envelope.c;
-  return { kind: c.kind, id: c.id, regionCode: c.regionCode, permissions: Array.isArray(c.permissions) ? c.permissions : [] };
+  return {
+    kind: c.kind,
+    id: c.id,
+    regionCode: c.regionCode,
+    permissions: Array.isArray(c.permissions) ? c.permissions : [],
+  };
 }
 
-export function requireCaller(caller: Caller, ...kinds: Caller['kind'][]): asserts caller is Caller & { id: string } {
-  if (caller.kind === 'anonymous' || !caller.id) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
-  if (kinds.length && !kinds.includes(caller.kind)) throw new DomainError(ErrorCode.FORBIDDEN, 'Not allowed for this caller');
+export function requireCaller(
+  caller: Caller,
+  ...kinds: Caller['kind'][]
+): asserts caller is Caller & { id: string } {
+  if (caller.kind === 'anonymous' || !caller.id)
+    throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
+  if (kinds.length && !kinds.includes(caller.kind))
+    throw new DomainError(ErrorCode.FORBIDDEN, 'Not allowed for this caller');
 }
 
 export function requirePermission(caller: Caller, permission: string): void {

@@ -1,4 +1,10 @@
-import { DataSource, type EntityManager, type EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
+import {
+  DataSource,
+  type EntityManager,
+  type EntitySchema,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
 import type { Logger } from 'pino';
 
 type EntityTarget = string | (new (...args: never[]) => unknown) | EntitySchema;
@@ -29,8 +35,8 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
   });
 }
 
-/** Any stable 64-bit number per database works; this one spells "migrate". */
-const MIGRATION_LOCK = 0x6d696772617465;
+/** Any stable 64-bit number per database works; this one spells "migr". */
+const MIGRATION_LOCK = 0x6d696772;
 
 /**
  * Runs pending migrations under an advisory lock, so replicas starting together (or a Helm hook
@@ -84,7 +90,9 @@ export class KitTables1732200000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_notify('outbox', ''); RETURN NULL; END $$`);
-    await q.query(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    await q.query(
+      `CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`,
+    );
     await q.query(`
       CREATE TABLE inbox (
         consumer text NOT NULL,

@@ -35,7 +35,8 @@ export class DomainError extends Error {
 }
 
 export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
-export const badInput = (field: string, message: string) => new DomainError(ErrorCode.BAD_USER_INPUT, message, field);
+export const badInput = (field: string, message: string) =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, message, field);
 
 /** The shape mutations return expected failures in (`errors: [UserError!]!` in every payload). */
 export interface UserError {
@@ -81,12 +82,25 @@ export function createErrorFormatter(logger: Logger) {
       return {
         message: original.message,
         path: formatted.path,
-        extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), retryable: original.retryable },
+        extensions: {
+          code: original.code,
+          ...(original.field ? { field: original.field } : {}),
+          retryable: original.retryable,
+        },
       };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && original !== error)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    if (
+      typeof code === 'string' &&
+      PASS_THROUGH.has(code) &&
+      !(original instanceof Error && original !== error)
+    ) {
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code },
+      };
     }
     const correlationId = randomUUID();
     logger.error({ err: original, correlationId, path: formatted.path }, 'unexpected error');

@@ -33,7 +33,10 @@ export class Health {
           await Promise.race([
             check(),
             new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+              timer = setTimeout(
+                () => reject(new Error(`timed out after ${this.timeoutMs} ms`)),
+                this.timeoutMs,
+              );
             }),
           ]);
           results[name] = 'ok';

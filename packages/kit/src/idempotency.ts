@@ -35,7 +35,11 @@ export async function withIdempotency<T>(
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   if (!KEY_RE.test(req.key)) {
-    throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Idempotency key must be 8-128 characters of [A-Za-z0-9_.:-]', 'idempotencyKey');
+    throw new DomainError(
+      ErrorCode.BAD_USER_INPUT,
+      'Idempotency key must be 8-128 characters of [A-Za-z0-9_.:-]',
+      'idempotencyKey',
+    );
   }
   const hash = requestHash(req.input);
   return ds.transaction(async (manager) => {
@@ -50,7 +54,12 @@ export async function withIdempotency<T>(
       );
     } catch (err) {
       if ((err as { code?: string }).code === '55P03') {
-        throw new DomainError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, 'A request with this idempotency key is still running', 'idempotencyKey', true);
+        throw new DomainError(
+          ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+          'A request with this idempotency key is still running',
+          'idempotencyKey',
+          true,
+        );
       }
       throw err;
     }
@@ -61,7 +70,11 @@ export async function withIdempotency<T>(
       );
       const row = rows[0]!;
       if (row.request_hash !== hash) {
-        throw new DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was used with a different request', 'idempotencyKey');
+        throw new DomainError(
+          ErrorCode.IDEMPOTENCY_KEY_REUSED,
+          'This idempotency key was used with a different request',
+          'idempotencyKey',
+        );
       }
       return row.response.value;
     }

@@ -17,7 +17,8 @@ export const MAX_PAGE = 100;
 /** Keyset pagination over a unique, ordered column (UUIDv7 ids sort by creation time). */
 export function parsePage(args: PageArgs, defaultSize = 20): { limit: number; afterKey: string | null } {
   const first = args.first ?? defaultSize;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE)
+    throw badInput('first', `first must be between 1 and ${MAX_PAGE}`);
   if (args.after == null) return { limit: first, afterKey: null };
   if (args.after.length > 200) throw badInput('after', 'Invalid cursor');
   const key = Buffer.from(args.after, 'base64url').toString('utf8');

@@ -1,6 +1,9 @@
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -11,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CALLER_HEADER, verifyCaller } from './caller';
 import { IDEMPOTENCY_HEADER, REQUEST_ID_HEADER, type RequestContext } from './context';
-import { DomainError, createErrorFormatter } from './errors';
+import type { DomainError } from './errors';
+import { createErrorFormatter } from './errors';
 import type { Health } from './health';
 
 export interface SubgraphServerOptions<Extra extends object> {
@@ -39,15 +43,22 @@ export interface SubgraphServer {
  * request must carry the gateway's signed caller header; anything else is refused with 401 before
  * parsing, so a subgraph exposed by mistake does not answer the world.
  */
-export async function createSubgraphServer<Extra extends object>(o: SubgraphServerOptions<Extra>): Promise<SubgraphServer> {
+export async function createSubgraphServer<Extra extends object>(
+  o: SubgraphServerOptions<Extra>,
+): Promise<SubgraphServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   // Tracing is OpenTelemetry's job; Apollo's inline (ftv1) traces would only add overhead.
-  const plugins: ApolloServerPlugin<RequestContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()];
+  const plugins: ApolloServerPlugin<RequestContext>[] = [
+    ApolloServerPluginDrainHttpServer({ httpServer }),
+    ApolloServerPluginInlineTraceDisabled(),
+  ];
   if (o.production) plugins.push(ApolloServerPluginLandingPageDisabled());
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSubgraphSchema([{ typeDefs: o.typeDefs, resolvers: o.resolvers as GraphQLResolverMap<unknown> }]),
+    schema: buildSubgraphSchema([
+      { typeDefs: o.typeDefs, resolvers: o.resolvers as GraphQLResolverMap<unknown> },
+    ]),
     formatError: createErrorFormatter(o.logger),
     includeStacktraceInErrorResponses: false,
     introspection: !o.production,

@@ -1,5 +1,15 @@
 export type { JWK } from 'jose';
-import { SignJWT, createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from './caller';
 import { DomainError, ErrorCode } from './errors';
@@ -73,14 +83,21 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Caller> {
     try {
-      const { payload } = await jwtVerify(token, this.getKey, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: [ALG] });
+      const { payload } = await jwtVerify(token, this.getKey, {
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        algorithms: [ALG],
+      });
       const kind = payload.kind as Caller['kind'];
-      if (!['person', 'staff', 'client'].includes(kind) || typeof payload.sub !== 'string') throw new Error('bad claims');
+      if (!['person', 'staff', 'client'].includes(kind) || typeof payload.sub !== 'string')
+        throw new Error('bad claims');
       return {
         kind,
         id: payload.sub,
         regionCode: typeof payload.region === 'string' ? payload.region : undefined,
-        permissions: Array.isArray(payload.perms) ? payload.perms.filter((p): p is string => typeof p === 'string') : [],
+        permissions: Array.isArray(payload.perms)
+          ? payload.perms.filter((p): p is string => typeof p === 'string')
+          : [],
       };
     } catch {
       throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid or expired access token');

@@ -1,4 +1,11 @@
-import { KafkaBus, MemoryBus, ConsumerRunner, OutboxRelay, deadLetterTopic, type EventBus } from '@vtv/events';
+import {
+  KafkaBus,
+  MemoryBus,
+  ConsumerRunner,
+  OutboxRelay,
+  deadLetterTopic,
+  type EventBus,
+} from '@vtv/events';
 import { MemoryCache, RedisCache, type Cache } from '@vtv/cache';
 import {
   Health,
@@ -70,11 +77,19 @@ export async function startService<Services extends object, Config extends BaseC
   const bus: EventBus =
     opts.bus ??
     (config.KAFKA_BROKERS
-      ? new KafkaBus({ brokers: config.KAFKA_BROKERS.split(','), clientId: def.name, logger, namespace: config.EVENTS_NAMESPACE })
+      ? new KafkaBus({
+          brokers: config.KAFKA_BROKERS.split(','),
+          clientId: def.name,
+          logger,
+          namespace: config.EVENTS_NAMESPACE,
+        })
       : new MemoryBus());
   const ownCache = !opts.cache;
   const cache: Cache =
-    opts.cache ?? (config.REDIS_URL ? new RedisCache({ url: config.REDIS_URL, keyPrefix: `${def.name}:` }) : new MemoryCache());
+    opts.cache ??
+    (config.REDIS_URL
+      ? new RedisCache({ url: config.REDIS_URL, keyPrefix: `${def.name}:` })
+      : new MemoryCache());
 
   const deps: ServiceDeps<Config> = { config, ds, bus, cache, logger };
   const services = await def.services(deps);

@@ -19,14 +19,19 @@ export function infraEnv(): InfraEnv {
   const fromFile: Record<string, string> = {};
   const file = join(ROOT, '.infra.env');
   if (existsSync(file)) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm)) fromFile[m[1]!] = m[2]!.trim();
+    for (const m of readFileSync(file, 'utf8').matchAll(/^export (\w+)=(.*)$/gm))
+      fromFile[m[1]!] = m[2]!.trim();
   }
   const pick = (name: keyof InfraEnv) => {
     const v = process.env[name] || fromFile[name];
     if (!v) throw new Error(`${name} is not set and .infra.env has none: run 'npm run infra -- up' first`);
     return v;
   };
-  return { DATABASE_URL: pick('DATABASE_URL'), REDIS_URL: pick('REDIS_URL'), KAFKA_BROKERS: pick('KAFKA_BROKERS') };
+  return {
+    DATABASE_URL: pick('DATABASE_URL'),
+    REDIS_URL: pick('REDIS_URL'),
+    KAFKA_BROKERS: pick('KAFKA_BROKERS'),
+  };
 }
 
 export function uniqueName(prefix: string): string {

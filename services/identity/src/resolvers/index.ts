@@ -7,7 +7,8 @@ type Ctx = RequestContext & IdentityServices;
 export const resolvers = {
   Query: {
     region: (_: unknown, { code }: { code: string }, ctx: Ctx) => ctx.regions.get(code),
-    regions: (_: unknown, { parentCode }: { parentCode?: string | null }, ctx: Ctx) => ctx.regions.children(parentCode ?? null),
+    regions: (_: unknown, { parentCode }: { parentCode?: string | null }, ctx: Ctx) =>
+      ctx.regions.children(parentCode ?? null),
     me: (_: unknown, __: unknown, ctx: Ctx) =>
       ctx.caller.kind === 'person' && ctx.caller.id ? ctx.people.visibleTo(ctx.caller, ctx.caller.id) : null,
     person: (_: unknown, { id }: { id: string }, ctx: Ctx) => ctx.people.visibleTo(ctx.caller, id),

@@ -16,7 +16,12 @@ export class PersonService {
     const person = await this.people.byId(id);
     if (!person) return null;
     if (caller.kind === 'person' && caller.id === id) return person;
-    if (caller.kind === 'staff' && caller.permissions.includes(PERSON_READ) && caller.regionCode && inRegion(caller.regionCode, person.regionCode)) {
+    if (
+      caller.kind === 'staff' &&
+      caller.permissions.includes(PERSON_READ) &&
+      caller.regionCode &&
+      inRegion(caller.regionCode, person.regionCode)
+    ) {
       return person;
     }
     return null;

@@ -49,7 +49,11 @@ export class ClassPlanService {
 
   async pageByInstitution(institutionId: string, args: PageArgs) {
     const { limit, afterKey } = parsePage(args);
-    return toConnection(await this.classes.pageByInstitution(institutionId, limit, afterKey), limit, (c) => c.id);
+    return toConnection(
+      await this.classes.pageByInstitution(institutionId, limit, afterKey),
+      limit,
+      (c) => c.id,
+    );
   }
 
   async submit(caller: Caller, input: SubmitClassPlan): Promise<ClassRow> {
@@ -65,8 +69,10 @@ export class ClassPlanService {
     const endDate = requireDate('endDate', input.endDate);
     if (endDate < startDate) throw badInput('endDate', 'endDate must not be before startDate');
     const roster = [...new Set(input.rosterPersonIds)];
-    if (roster.some((id) => !isUuid(id))) throw badInput('rosterPersonIds', 'rosterPersonIds must be person ids');
-    if (roster.length > input.headcount) throw badInput('rosterPersonIds', 'The roster is larger than the headcount');
+    if (roster.some((id) => !isUuid(id)))
+      throw badInput('rosterPersonIds', 'rosterPersonIds must be person ids');
+    if (roster.length > input.headcount)
+      throw badInput('rosterPersonIds', 'The roster is larger than the headcount');
     const row = Object.assign(new ClassRow(), {
       id: uuidv7(),
       institutionId: institution.id,
@@ -94,9 +100,13 @@ export class ClassPlanService {
     if (!isUuid(id)) throw notFound('Class plan');
     return this.ds.transaction(async (manager) => {
       const row = await this.classes.lockById(manager, id);
-      if (!row || !caller.regionCode || !inRegion(caller.regionCode, row.regionCode)) throw notFound('Class plan');
+      if (!row || !caller.regionCode || !inRegion(caller.regionCode, row.regionCode))
+        throw notFound('Class plan');
       if (row.state !== 'SUBMITTED') {
-        throw new DomainError(ErrorCode.INVALID_STATE, `Only a submitted plan can be approved; this one is ${row.state}`);
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          `Only a submitted plan can be approved; this one is ${row.state}`,
+        );
       }
       const now = new Date();
       row.state = 'APPROVED';
@@ -122,7 +132,7 @@ export class ClassPlanService {
             endDate: row.endDate,
             rosterPersonIds: row.rosterPersonIds,
             approvedAt: timestampFromDate(now),
-            approvedBy: caller.id ?? "",
+            approvedBy: caller.id ?? '',
           },
         }),
       ]);

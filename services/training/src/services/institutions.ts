@@ -1,4 +1,15 @@
-import { DomainError, ErrorCode, badInput, inRegion, isRegionCode, isUuid, requirePermission, requireText, uuidv7, type Caller } from '@vtv/kit';
+import {
+  DomainError,
+  ErrorCode,
+  badInput,
+  inRegion,
+  isRegionCode,
+  isUuid,
+  requirePermission,
+  requireText,
+  uuidv7,
+  type Caller,
+} from '@vtv/kit';
 import { InstitutionRow } from '../data/entities';
 import type { InstitutionRepository } from '../data/repositories';
 import { normaliseCreditCode } from './credit-code';
@@ -23,16 +34,22 @@ export class InstitutionService {
 
   async register(caller: Caller, input: RegisterInstitution): Promise<InstitutionRow> {
     requirePermission(caller, INSTITUTION_WRITE);
-    if (!isRegionCode(input.regionCode)) throw badInput('regionCode', 'regionCode must be a 6-digit GB/T 2260 code');
+    if (!isRegionCode(input.regionCode))
+      throw badInput('regionCode', 'regionCode must be a 6-digit GB/T 2260 code');
     if (!caller.regionCode || !inRegion(caller.regionCode, input.regionCode)) {
       throw new DomainError(ErrorCode.FORBIDDEN, 'The region is outside your jurisdiction', 'regionCode');
     }
     const creditCode = normaliseCreditCode(input.creditCode);
     if (!creditCode) throw badInput('creditCode', 'Not a valid unified social credit code (GB 32100-2015)');
     if (!(Math.abs(input.latitude) <= 90)) throw badInput('latitude', 'latitude must be between -90 and 90');
-    if (!(Math.abs(input.longitude) <= 180)) throw badInput('longitude', 'longitude must be between -180 and 180');
+    if (!(Math.abs(input.longitude) <= 180))
+      throw badInput('longitude', 'longitude must be between -180 and 180');
     if (await this.institutions.byCreditCode(creditCode)) {
-      throw new DomainError(ErrorCode.CONFLICT, 'An institution with this credit code is already registered', 'creditCode');
+      throw new DomainError(
+        ErrorCode.CONFLICT,
+        'An institution with this credit code is already registered',
+        'creditCode',
+      );
     }
     const row = Object.assign(new InstitutionRow(), {
       id: uuidv7(),

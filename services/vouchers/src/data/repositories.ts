@@ -9,7 +9,9 @@ export class VoucherRepository {
   }
 
   byHolder(personId: string): Promise<VoucherRow[]> {
-    return this.ds.getRepository(VoucherRow).find({ where: { holderPersonId: personId }, order: { id: 'ASC' } });
+    return this.ds
+      .getRepository(VoucherRow)
+      .find({ where: { holderPersonId: personId }, order: { id: 'ASC' } });
   }
 }
 
@@ -18,7 +20,13 @@ export class AwaitingClassRepository {
 
   /** Idempotent on class id: a replayed approval leaves the row as it is. */
   async upsert(manager: EntityManager, row: AwaitingClassRow): Promise<void> {
-    await manager.getRepository(AwaitingClassRow).createQueryBuilder().insert().values(row).orIgnore().execute();
+    await manager
+      .getRepository(AwaitingClassRow)
+      .createQueryBuilder()
+      .insert()
+      .values(row)
+      .orIgnore()
+      .execute();
   }
 
   byClassId(classId: string): Promise<AwaitingClassRow | null> {

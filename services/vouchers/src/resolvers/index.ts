@@ -6,7 +6,8 @@ type Ctx = RequestContext & VouchersServices;
 
 export const resolvers = {
   Query: {
-    classesAwaitingIssuance: (_: unknown, args: PageArgs, ctx: Ctx) => ctx.issuance.awaitingInRegion(ctx.caller, args),
+    classesAwaitingIssuance: (_: unknown, args: PageArgs, ctx: Ctx) =>
+      ctx.issuance.awaitingInRegion(ctx.caller, args),
     voucher: (_: unknown, { id }: { id: string }, ctx: Ctx) => ctx.wallet.get(ctx.caller, id),
   },
   Voucher: {

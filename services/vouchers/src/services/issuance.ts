@@ -1,4 +1,12 @@
-import { isUuid, parsePage, regionPrefix, requirePermission, toConnection, type Caller, type PageArgs } from '@vtv/kit';
+import {
+  isUuid,
+  parsePage,
+  regionPrefix,
+  requirePermission,
+  toConnection,
+  type Caller,
+  type PageArgs,
+} from '@vtv/kit';
 import type { AwaitingClassRepository } from '../data/repositories';
 
 export const VOUCHERS_ISSUE = 'vouchers:issue';
@@ -9,7 +17,11 @@ export class IssuanceService {
   async awaitingInRegion(caller: Caller, args: PageArgs) {
     requirePermission(caller, VOUCHERS_ISSUE);
     const { limit, afterKey } = parsePage(args);
-    const rows = await this.awaiting.pageInRegion(regionPrefix(caller.regionCode ?? '000000'), limit, afterKey);
+    const rows = await this.awaiting.pageInRegion(
+      regionPrefix(caller.regionCode ?? '000000'),
+      limit,
+      afterKey,
+    );
     return toConnection(rows, limit, (r) => r.classId);
   }
 

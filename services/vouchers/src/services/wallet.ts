@@ -18,7 +18,12 @@ export class WalletService {
     const v = await this.vouchers.byId(id);
     if (!v) return null;
     if (caller.kind === 'person' && caller.id === v.holderPersonId) return v;
-    if (caller.kind === 'staff' && caller.permissions.includes(VOUCHERS_READ) && caller.regionCode && inRegion(caller.regionCode, v.regionCode)) {
+    if (
+      caller.kind === 'staff' &&
+      caller.permissions.includes(VOUCHERS_READ) &&
+      caller.regionCode &&
+      inRegion(caller.regionCode, v.regionCode)
+    ) {
       return v;
     }
     return null;

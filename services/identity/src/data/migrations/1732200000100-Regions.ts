@@ -77,7 +77,12 @@ export class Regions1732200000100 implements MigrationInterface {
       )`);
     await q.query('CREATE INDEX regions_parent ON regions (parent_code)');
     for (const [code, name] of REGIONS) {
-      await q.query('INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4)', [code, name, level(code), parent(code)]);
+      await q.query('INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4)', [
+        code,
+        name,
+        level(code),
+        parent(code),
+      ]);
     }
   }
 

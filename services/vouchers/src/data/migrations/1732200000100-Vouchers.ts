@@ -30,7 +30,9 @@ export class Vouchers1732200000100 implements MigrationInterface {
         approved_at timestamptz NOT NULL,
         issued_at timestamptz
       )`);
-    await q.query('CREATE INDEX classes_awaiting_region ON classes_awaiting_issuance (region_code bpchar_pattern_ops, class_id) WHERE issued_at IS NULL');
+    await q.query(
+      'CREATE INDEX classes_awaiting_region ON classes_awaiting_issuance (region_code bpchar_pattern_ops, class_id) WHERE issued_at IS NULL',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
