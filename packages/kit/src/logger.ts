@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { scrubText, scrubValue } from './redact';
 
 export type { Logger };
@@ -26,8 +26,12 @@ const REDACT_PATHS = [
   'headers["x-vtv-internal"]',
 ];
 
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(
+  service: string,
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -43,5 +47,6 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
         return method.apply(this, scrubbed);
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
