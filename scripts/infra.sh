@@ -14,6 +14,9 @@
 #
 # Knobs: VTV_INFRA_DIR (state dir, default /var/lib/vtv-infra), PGPORT,
 # REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, VTV_KAFKA_TIMEOUT (s).
+
+# The bash -c snippets below expand their own "$0/$1" on purpose.
+# shellcheck disable=SC2016
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -68,7 +71,8 @@ show_tail() {
   done
 }
 
-# A URL's "host port" (userinfo, path and query stripped; default port $2).
+# A URL's "host port" (userinfo, path and query stripped; default port $2);
+# callers read it into an array: read -r -a hp < <(url_host_port ...).
 url_host_port() {
   local rest=${1#*://}
   rest=${rest%%[/?]*}
@@ -91,7 +95,7 @@ pg_answers() {
   elif have pg_isready; then
     pg_isready -q -t 3 -d "$1"
   else
-    local hp; hp=$(url_host_port "$1" 5432); tcp_open ${hp}
+    local hp; read -r -a hp < <(url_host_port "$1" 5432); tcp_open "${hp[@]}"
   fi
 }
 
@@ -99,10 +103,10 @@ redis_answers() {
   if have redis-cli; then
     [[ $(timeout 3 redis-cli -u "$1" ping 2>/dev/null) == PONG ]]
   else  # raw RESP; -NOAUTH still proves a live server
-    local hp; hp=$(url_host_port "$1" 6379)
+    local hp; read -r -a hp < <(url_host_port "$1" 6379)
     timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
       printf "PING\r\n" >&3; IFS= read -r l <&3
-      [[ $l == +PONG* || $l == -NOAUTH* ]]' ${hp} 2>/dev/null
+      [[ $l == +PONG* || $l == -NOAUTH* ]]' "${hp[@]}" 2>/dev/null
   fi
 }
 
@@ -112,17 +116,17 @@ kcat_bin() { command -v kcat || command -v kafkacat; }
 # ApiVersions v0 request: both only succeed once the broker serves requests,
 # unlike a bare TCP connect.
 kafka_answers() {
-  local kc hp; hp=$(url_host_port "${1%%,*}" 9092)
+  local kc hp; read -r -a hp < <(url_host_port "${1%%,*}" 9092)
   # Cheap gate first: kcat would sit out its whole metadata timeout on a
   # closed port, which makes polling a starting broker slow.
-  tcp_open ${hp} || return 1
+  tcp_open "${hp[@]}" || return 1
   if kc=$(kcat_bin); then
     timeout 10 "$kc" -L -b "$1" -m 5 >/dev/null 2>&1
   else
     timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
       printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x00\x07\xff\xff" >&3
       r=$(head -c 8 <&3 | od -An -tx1 | tr -d " \n")
-      [[ ${r:8} == 00000007 ]]' ${hp} 2>/dev/null
+      [[ ${r:8} == 00000007 ]]' "${hp[@]}" 2>/dev/null
   fi
 }
 

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { uuidv7 } from '@vtv/kit';
+import { uuidv7, type TokenIssuer } from '@vtv/kit';
 import { startStack } from './lib/stack';
 
 const EMBEDDED_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     logLevel: process.env.LOG_LEVEL ?? 'warn',
   });
   // A development convenience until demo personas exist: a Wuhan bureau token (expires in an hour).
-  const tokens = (stack.services.identity!.services as { tokens: import('@vtv/kit').TokenIssuer }).tokens;
+  const tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
   const staffToken = await tokens.issue(
     {
       kind: 'staff',

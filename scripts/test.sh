@@ -8,8 +8,10 @@ root=$PWD
 step() { printf '\n==> %s\n' "$*"; }
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  step "npm ci"
-  npm ci --no-audit --no-fund
+  # `npm install` (not `npm ci`): npm 11 drops other platforms' optional packages from the lock,
+  # which `npm ci` then reports as out of sync. The lock still pins every version installed here.
+  step "npm install"
+  npm install --no-audit --no-fund
 fi
 export PATH="$root/node_modules/.bin:$PATH"
 node --version
