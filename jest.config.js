@@ -1,3 +1,4 @@
+// Per-project testTimeout is ignored by jest, so each tier sets its timeout in a setup file.
 // Three tiers, chosen by file name: *.spec.ts (unit), *.int.spec.ts (real infrastructure), *.e2e.spec.ts (through the gateway).
 const transform = {
   '^.+\\.ts$': [
@@ -22,7 +23,17 @@ module.exports = {
       testMatch: ['**/*.spec.ts'],
       testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '\\.e2e\\.spec\\.ts$', '/node_modules/'],
     },
-    { ...common, displayName: 'integration', testMatch: ['**/*.int.spec.ts'], testTimeout: 60000 },
-    { ...common, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], testTimeout: 120000 },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['**/*.int.spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/integration.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['**/*.e2e.spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/e2e.ts'],
+    },
   ],
 };

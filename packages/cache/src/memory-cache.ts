@@ -61,6 +61,7 @@ export class MemoryCache implements Cache {
   async decrementIfPositive(key: string): Promise<number | null> {
     const e = this.live(key);
     if (!e) return null;
+    if (!/^-?\d+$/.test(e.value)) throw new Error('value is not an integer');
     const current = Number(e.value);
     if (!(current > 0)) return -1;
     e.value = String(current - 1);

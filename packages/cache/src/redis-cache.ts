@@ -8,8 +8,9 @@ if tonumber(v) <= 0 then return -1 end
 return redis.call('DECR', KEYS[1])`;
 
 const INCR_WITH_TTL = `
+local existed = redis.call('EXISTS', KEYS[1])
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
-if v == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`;
 
 export interface RedisCacheOptions {

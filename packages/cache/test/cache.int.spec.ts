@@ -140,18 +140,12 @@ function cacheContract(factory: () => Harness, kind: Cache['kind']) {
     expect(await cache.get('ctr:a')).toBe('4');
   });
 
-  // KNOWN BUG (RedisCache): INCR_WITH_TTL (packages/cache/src/redis-cache.ts:12) applies the TTL
-  // whenever the result equals `by`, i.e. also when an existing key held 0, so a counter that was
-  // back at 0 gets a new (or extended) window. MemoryCache follows the contract. Marked `failing` for
-  // Redis so the suite stays green; when the Lua script is fixed this turns red: make it a plain `it`.
-  (kind === 'redis' ? it.failing : it)(
-    'incrBy does not apply a TTL to an existing key that is at 0',
-    async () => {
-      await cache.set('ctr:zero', '0');
-      expect(await cache.incrBy('ctr:zero', 3, 5_000)).toBe(3);
-      expect(await cache.ttl('ctr:zero')).toBeNull();
-    },
-  );
+  // Regression: the Redis script once re-armed the TTL whenever a counter came back to `by` from 0.
+  it('incrBy does not apply a TTL to an existing key that is at 0', async () => {
+    await cache.set('ctr:zero', '0');
+    expect(await cache.incrBy('ctr:zero', 3, 5_000)).toBe(3);
+    expect(await cache.ttl('ctr:zero')).toBeNull();
+  });
 
   it('incrBy without a TTL creates a key that does not expire', async () => {
     expect(await cache.incrBy('ctr:plain', 3)).toBe(3);

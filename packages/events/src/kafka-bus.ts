@@ -104,6 +104,8 @@ export class KafkaBus implements EventBus {
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // Short fetch waits keep shutdown quick; an idle consumer polls twice a second.
+      maxWaitTimeInMs: 500,
       rebalanceTimeout: 30_000,
     });
     let healthy = false;

@@ -78,9 +78,10 @@ export class OutboxRelay {
   private listener?: Client;
   private running = false;
   private wake?: () => void;
+  /** A notification that arrived while no sleep was pending; the next sleep returns at once. */
+  private notified = false;
   private loop?: Promise<void>;
   private failures = 0;
-  private lastPublishAt = 0;
 
   constructor(private readonly o: RelayOptions) {}
 
@@ -93,7 +94,10 @@ export class OutboxRelay {
 
   private async listen(): Promise<void> {
     const client = new Client({ connectionString: this.o.databaseUrl, application_name: 'outbox-relay' });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     client.on('error', (err) => {
       this.o.logger.warn({ err }, 'outbox listener lost; polling until it reconnects');
       this.listener = undefined;
@@ -110,6 +114,7 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.notified) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -125,6 +130,7 @@ export class OutboxRelay {
     const maxBackoff = this.o.maxBackoffMs ?? 30_000;
     while (this.running) {
       try {
+        this.notified = false;
         const sent = await this.publishBatch();
         this.failures = 0;
         if (sent > 0) continue;
@@ -145,29 +151,36 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it sent. Exposed for tests and the drain on shutdown. */
   async publishBatch(): Promise<number> {
-    return this.o.ds.transaction(async (manager) => {
-      const rows: OutboxRow[] = await manager.query(
-        `SELECT id, topic, key, type, subject, payload, headers FROM outbox
-         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.o.batchSize ?? 200],
-      );
-      if (rows.length === 0) return 0;
-      const records = rows.map(toRecord);
-      try {
-        await this.o.bus.publish(records);
-      } catch (err) {
-        await manager.query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [
-          rows.map((r) => r.id),
-        ]);
-        throw err;
+    let failed: string[] = [];
+    try {
+      return await this.o.ds.transaction(async (manager) => {
+        const rows: OutboxRow[] = await manager.query(
+          `SELECT id, topic, key, type, subject, payload, headers FROM outbox
+           WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [this.o.batchSize ?? 200],
+        );
+        if (rows.length === 0) return 0;
+        const ids = rows.map((r) => r.id);
+        const records = rows.map(toRecord);
+        try {
+          await this.o.bus.publish(records);
+        } catch (err) {
+          failed = ids;
+          throw err;
+        }
+        await this.o.afterPublish?.(records);
+        await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
+        return rows.length;
+      });
+    } catch (err) {
+      // Counted outside the batch's transaction, which the failure rolled back.
+      if (failed.length) {
+        await this.o.ds
+          .query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [failed])
+          .catch(() => undefined);
       }
-      await this.o.afterPublish?.(records);
-      await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [
-        rows.map((r) => r.id),
-      ]);
-      this.lastPublishAt = Date.now();
-      return rows.length;
-    });
+      throw err;
+    }
   }
 
   /** Unpublished rows and the age of the oldest: the outbox lag operators watch. */
