@@ -42,7 +42,7 @@ function redisHarness(): Harness {
 }
 
 /** The one contract both implementations must satisfy. */
-function cacheContract(factory: () => Harness, kind: Cache['kind']) {
+function cacheContract(factory: () => Harness, _kind: Cache['kind']) {
   let h: Harness;
   let cache: Cache;
 

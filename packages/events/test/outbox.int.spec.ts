@@ -99,7 +99,7 @@ class ObservedBus implements EventBus {
   async close(): Promise<void> {}
 }
 
-function outboxContract(factory: () => Promise<BusHarness>, kind: 'memory' | 'kafka') {
+function outboxContract(factory: () => Promise<BusHarness>, _kind: 'memory' | 'kafka') {
   let db: TestDatabase;
   let ds: DataSource;
   let h: BusHarness;
