@@ -6,5 +6,4 @@ export * from './memory-bus';
 export * from './kafka-bus';
 export * from './outbox';
 export * from './consumer';
-export * from './gen/vtv/identity/v1/person_pb';
-export * from './gen/vtv/training/v1/class_plan_pb';
+export * from './gen';
