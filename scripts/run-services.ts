@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       KAFKA_BROKERS: infra.KAFKA_BROKERS,
       INTERNAL_AUTH_SECRET: secret,
       OTEL_SERVICE_NAME: name,
+      IDENTITY_JWKS_URL: `http://127.0.0.1:${PORTS.identity}/.well-known/jwks.json`,
     });
   }
   // The gateway fetches identity's JWKS lazily, so it can start alongside the subgraphs.

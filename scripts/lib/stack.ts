@@ -106,7 +106,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
   const started: RunningService[] = [];
   try {
-    for (const def of SERVICES) started.push(await startService(def, { env: envFor(def), bus, cache }));
+    // Identity first: the others verify tokens and proofs against its JWKS.
+    for (const def of SERVICES) {
+      const jwks = started[0]
+        ? { IDENTITY_JWKS_URL: new URL('/.well-known/jwks.json', started[0].url).toString() }
+        : {};
+      started.push(await startService(def, { env: { ...envFor(def), ...jwks }, bus, cache }));
+    }
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop('startup failed')));
     throw err;

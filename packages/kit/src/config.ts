@@ -39,6 +39,8 @@ export const baseConfig = z.object({
     .string()
     .regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 characters of a-z 0-9 _ -')
     .optional(),
+  /** Identity's public keys, for verifying access tokens and verification proofs locally. */
+  IDENTITY_JWKS_URL: url(['http:', 'https:']).optional(),
   /** Shared secret the gateway signs forwarded callers with; subgraphs refuse requests without it. */
   INTERNAL_AUTH_SECRET: z.string().min(32, 'must be at least 32 characters'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),

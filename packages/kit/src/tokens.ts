@@ -16,6 +16,22 @@ import { DomainError, ErrorCode } from './errors';
 
 export const TOKEN_ISSUER = 'vtv-identity';
 export const TOKEN_AUDIENCE = 'vtv-graph';
+/** Verification proofs have their own audience, so an access token never passes as a proof. */
+export const PROOF_AUDIENCE = 'vtv-proof';
+
+/** What a successful identity verification (PIN or face) was for (Art. 12, 18). */
+export type ProofPurpose = 'CLAIM_VOUCHER' | 'USE_VOUCHER';
+
+export interface VerificationProof {
+  personId: string;
+  purpose: ProofPurpose;
+  /** The voucher (or template) the proof is bound to, when the purpose names one. */
+  subject?: string;
+  method: 'PIN' | 'FACE';
+  /** Unique per proof; consumers mark it used to make a proof single-use. */
+  jti: string;
+  expiresAt: Date;
+}
 const ALG = 'ES256';
 
 interface Claims {
@@ -68,6 +84,34 @@ export class TokenIssuer {
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(await importJWK(key.privateJwk, ALG));
   }
+
+  /**
+   * A short-lived, purpose-bound proof that the person just passed identity verification; other
+   * subgraphs check it against the JWKS without calling identity.
+   */
+  async issueProof(req: ProofRequest, ttlSeconds = 300): Promise<string> {
+    const key = this.keys[0]!;
+    return new SignJWT({
+      purpose: req.purpose,
+      method: req.method,
+      ...(req.subject ? { vsub: req.subject } : {}),
+    })
+      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'vtv-proof+jwt' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(PROOF_AUDIENCE)
+      .setSubject(req.personId)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(await importJWK(key.privateJwk, ALG));
+  }
+}
+
+export interface ProofRequest {
+  personId: string;
+  purpose: ProofPurpose;
+  subject?: string;
+  method: VerificationProof['method'];
 }
 
 /** Verifies identity's tokens locally against its JWKS (cached; refetched when an unknown kid appears). */
@@ -102,5 +146,43 @@ export class TokenVerifier {
     } catch {
       throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid or expired access token');
     }
+  }
+
+  /**
+   * Checks a verification proof: signature, audience, expiry, that it belongs to `personId`, was
+   * issued for `purpose` and, when given, for `subject`. Throws a DomainError naming what is wrong.
+   */
+  async verifyProof(
+    token: string,
+    expect: { personId: string; purpose: ProofPurpose; subject?: string },
+  ): Promise<VerificationProof> {
+    const refuse = (message: string) => new DomainError('IDENTITY_PROOF_INVALID', message, 'proof');
+    if (typeof token !== 'string' || token.length > 4096)
+      throw refuse('Identity verification proof is malformed');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKey, {
+        issuer: TOKEN_ISSUER,
+        audience: PROOF_AUDIENCE,
+        algorithms: [ALG],
+        typ: 'vtv-proof+jwt',
+      }));
+    } catch {
+      throw refuse('Identity verification proof is invalid or expired; verify again');
+    }
+    if (payload.sub !== expect.personId) throw refuse('Identity verification proof belongs to someone else');
+    if (payload.purpose !== expect.purpose)
+      throw refuse(`Identity verification proof is not for ${expect.purpose}`);
+    if (expect.subject !== undefined && payload.vsub !== expect.subject) {
+      throw refuse('Identity verification proof was issued for another voucher');
+    }
+    return {
+      personId: payload.sub,
+      purpose: expect.purpose,
+      subject: typeof payload.vsub === 'string' ? payload.vsub : undefined,
+      method: payload.method === 'FACE' ? 'FACE' : 'PIN',
+      jti: String(payload.jti),
+      expiresAt: new Date((payload.exp ?? 0) * 1000),
+    };
   }
 }

@@ -1,7 +1,14 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Cache } from '@vtv/cache';
 import type { EventBus, TypedHandler } from '@vtv/events';
-import type { BaseConfig, DataSource, Logger, MigrationInterface, RequestContext } from '@vtv/kit';
+import type {
+  BaseConfig,
+  DataSource,
+  Logger,
+  MigrationInterface,
+  RequestContext,
+  TokenVerifier,
+} from '@vtv/kit';
 import type { DocumentNode } from 'graphql';
 import type { Express } from 'express';
 import type { EntitySchema } from 'typeorm';
@@ -13,6 +20,8 @@ export interface ServiceDeps<Config extends BaseConfig = BaseConfig> {
   bus: EventBus;
   cache: Cache;
   logger: Logger;
+  /** Verifies identity's tokens and proofs locally (absent when IDENTITY_JWKS_URL is not set). */
+  tokens?: TokenVerifier;
 }
 
 /** Everything that makes one subgraph; the runtime does the wiring, identically for every service. */

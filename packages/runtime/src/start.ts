@@ -10,6 +10,7 @@ import { MemoryCache, RedisCache, type Cache } from '@vtv/cache';
 import {
   Health,
   Shutdown,
+  TokenVerifier,
   createDataSource,
   createLogger,
   createSubgraphServer,
@@ -91,7 +92,10 @@ export async function startService<Services extends object, Config extends BaseC
       ? new RedisCache({ url: config.REDIS_URL, keyPrefix: `${def.name}:` })
       : new MemoryCache());
 
-  const deps: ServiceDeps<Config> = { config, ds, bus, cache, logger };
+  const tokens = config.IDENTITY_JWKS_URL
+    ? new TokenVerifier({ jwksUrl: config.IDENTITY_JWKS_URL })
+    : undefined;
+  const deps: ServiceDeps<Config> = { config, ds, bus, cache, logger, tokens };
   const services = await def.services(deps);
 
   health.register('database', () => ds.query('SELECT 1'));

@@ -5,11 +5,20 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..', '..');
 
 test('bad configuration is a clear startup error naming each variable, exit code 78', () => {
-  const result = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'services', 'vouchers', 'src', 'main.ts')], {
-    env: { PATH: process.env.PATH, PORT: 'eighty', KAFKA_BROKERS: 'no-port-here', INTERNAL_AUTH_SECRET: 'short' },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const result = spawnSync(
+    join(root, 'node_modules', '.bin', 'tsx'),
+    [join(root, 'services', 'vouchers', 'src', 'main.ts')],
+    {
+      env: {
+        PATH: process.env.PATH,
+        PORT: 'eighty',
+        KAFKA_BROKERS: 'no-port-here',
+        INTERNAL_AUTH_SECRET: 'short',
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
   expect(result.status).toBe(78);
   expect(result.stderr).toContain('vouchers: Invalid configuration');
   expect(result.stderr).toMatch(/PORT:/);
