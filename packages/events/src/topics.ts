@@ -1,6 +1,19 @@
 import type { DescMessage } from '@bufbuild/protobuf';
-import { CardIssuedSchema } from './gen/vtv/identity/v1/person_pb';
-import { ClassPlanApprovedSchema } from './gen/vtv/training/v1/class_plan_pb';
+import {
+  AttendanceRecordedSchema,
+  CardIssuedSchema,
+  CertificateRecordedSchema,
+  ClassPlanApprovedSchema,
+  ClassPlanRejectedSchema,
+  CompletionRecordedSchema,
+  EnrollmentCreatedSchema,
+  InstitutionActivationChangedSchema,
+  OperatorMembershipChangedSchema,
+  RosterChangedSchema,
+  SubsidyDisbursedSchema,
+  VoucherIssuedSchema,
+  VoucherStateChangedSchema,
+} from './gen';
 
 export interface TopicSpec {
   name: string;
@@ -35,14 +48,69 @@ export const TOPICS = {
   },
   trainingClass: {
     name: 'training.class.v1',
-    description: 'Class plans (开班方案): approval and roster changes.',
+    description: 'Class plans (开班方案): approval, rejection and roster changes.',
     key: 'class id',
     partitions: 6,
     retentionMs: 30 * DAY,
     cleanupPolicy: 'delete',
     producer: 'training',
+    consumers: ['vouchers', 'settlement', 'careers'],
+    events: [ClassPlanApprovedSchema, ClassPlanRejectedSchema, RosterChangedSchema],
+  },
+  trainingEnrollment: {
+    name: 'training.enrollment.v1',
+    description: 'Enrollments (报名), attendance check-ins (打卡签到) and completion results (结业审核).',
+    key: 'class id',
+    partitions: 12,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'training',
+    consumers: ['vouchers', 'settlement', 'careers'],
+    events: [EnrollmentCreatedSchema, AttendanceRecordedSchema, CompletionRecordedSchema],
+  },
+  trainingInstitution: {
+    name: 'training.institution.v1',
+    description: 'Institution activation for issuance (关联部端) and operator (经办人) membership.',
+    key: 'institution id',
+    partitions: 3,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'training',
+    consumers: ['vouchers', 'settlement'],
+    events: [InstitutionActivationChangedSchema, OperatorMembershipChangedSchema],
+  },
+  vouchersVoucher: {
+    name: 'vouchers.voucher.v1',
+    description: 'Voucher lifecycle: issued or claimed, used, settled, expired, invalidated. Never the code.',
+    key: 'voucher id',
+    partitions: 12,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'vouchers',
+    consumers: ['settlement', 'careers'],
+    events: [VoucherIssuedSchema, VoucherStateChangedSchema],
+  },
+  settlementDisbursement: {
+    name: 'settlement.disbursement.v1',
+    description: 'Subsidy payments (拨付); each settles (核销) the vouchers it lists.',
+    key: 'application id',
+    partitions: 3,
+    retentionMs: 90 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'settlement',
     consumers: ['vouchers'],
-    events: [ClassPlanApprovedSchema],
+    events: [SubsidyDisbursedSchema],
+  },
+  careersCertificate: {
+    name: 'careers.certificate.v1',
+    description: 'Certificates recorded for people (training, vocational qualification, skill level).',
+    key: 'person id',
+    partitions: 6,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'careers',
+    consumers: [],
+    events: [CertificateRecordedSchema],
   },
 } satisfies Record<string, TopicSpec>;
 

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/training/v1/class_plan.proto.
  */
 export const file_vtv_training_v1_class_plan: GenFile = /*@__PURE__*/
-  fileDesc("CiB2dHYvdHJhaW5pbmcvdjEvY2xhc3NfcGxhbi5wcm90bxIPdnR2LnRyYWluaW5nLnYxIrQCChFDbGFzc1BsYW5BcHByb3ZlZBIQCghjbGFzc19pZBgBIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgCIAEoCRITCgtyZWdpb25fY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEhIKCm9jY3VwYXRpb24YBSABKAkSFQoNdHJhaW5pbmdfdHlwZRgGIAEoCRINCgVsZXZlbBgHIAEoCRIRCgloZWFkY291bnQYCCABKAUSEgoKc3RhcnRfZGF0ZRgJIAEoCRIQCghlbmRfZGF0ZRgKIAEoCRIZChFyb3N0ZXJfcGVyc29uX2lkcxgLIAMoCRIvCgthcHByb3ZlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYDSABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiB2dHYvdHJhaW5pbmcvdjEvY2xhc3NfcGxhbi5wcm90bxIPdnR2LnRyYWluaW5nLnYxIrQCChFDbGFzc1BsYW5BcHByb3ZlZBIQCghjbGFzc19pZBgBIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgCIAEoCRITCgtyZWdpb25fY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEhIKCm9jY3VwYXRpb24YBSABKAkSFQoNdHJhaW5pbmdfdHlwZRgGIAEoCRINCgVsZXZlbBgHIAEoCRIRCgloZWFkY291bnQYCCABKAUSEgoKc3RhcnRfZGF0ZRgJIAEoCRIQCghlbmRfZGF0ZRgKIAEoCRIZChFyb3N0ZXJfcGVyc29uX2lkcxgLIAMoCRIvCgthcHByb3ZlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYDSABKAkikwEKEUNsYXNzUGxhblJlamVjdGVkEhAKCGNsYXNzX2lkGAEgASgJEhYKDmluc3RpdHV0aW9uX2lkGAIgASgJEhMKC3JlZ2lvbl9jb2RlGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIvCgtyZWplY3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitAEKDVJvc3RlckNoYW5nZWQSEAoIY2xhc3NfaWQYASABKAkSFgoOaW5zdGl0dXRpb25faWQYAiABKAkSEwoLcmVnaW9uX2NvZGUYAyABKAkSGAoQYWRkZWRfcGVyc29uX2lkcxgEIAMoCRIaChJyZW1vdmVkX3BlcnNvbl9pZHMYBSADKAkSLgoKY2hhbmdlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A bureau approved a class plan (开班审核通过). Vouchers lists it as awaiting issuance (待发券).
@@ -101,4 +101,88 @@ export type ClassPlanApproved = Message<"vtv.training.v1.ClassPlanApproved"> & {
  */
 export const ClassPlanApprovedSchema: GenMessage<ClassPlanApproved> = /*@__PURE__*/
   messageDesc(file_vtv_training_v1_class_plan, 0);
+
+/**
+ * The bureau rejected a class plan, with its reason.
+ *
+ * @generated from message vtv.training.v1.ClassPlanRejected
+ */
+export type ClassPlanRejected = Message<"vtv.training.v1.ClassPlanRejected"> & {
+  /**
+   * @generated from field: string class_id = 1;
+   */
+  classId: string;
+
+  /**
+   * @generated from field: string institution_id = 2;
+   */
+  institutionId: string;
+
+  /**
+   * @generated from field: string region_code = 3;
+   */
+  regionCode: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp rejected_at = 5;
+   */
+  rejectedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message vtv.training.v1.ClassPlanRejected.
+ * Use `create(ClassPlanRejectedSchema)` to create a new message.
+ */
+export const ClassPlanRejectedSchema: GenMessage<ClassPlanRejected> = /*@__PURE__*/
+  messageDesc(file_vtv_training_v1_class_plan, 1);
+
+/**
+ * People were added to or removed from an approved class's roster. Vouchers issues supplementary
+ * vouchers (追加发券) for the added people.
+ *
+ * @generated from message vtv.training.v1.RosterChanged
+ */
+export type RosterChanged = Message<"vtv.training.v1.RosterChanged"> & {
+  /**
+   * @generated from field: string class_id = 1;
+   */
+  classId: string;
+
+  /**
+   * @generated from field: string institution_id = 2;
+   */
+  institutionId: string;
+
+  /**
+   * @generated from field: string region_code = 3;
+   */
+  regionCode: string;
+
+  /**
+   * @generated from field: repeated string added_person_ids = 4;
+   */
+  addedPersonIds: string[];
+
+  /**
+   * @generated from field: repeated string removed_person_ids = 5;
+   */
+  removedPersonIds: string[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 6;
+   */
+  changedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message vtv.training.v1.RosterChanged.
+ * Use `create(RosterChangedSchema)` to create a new message.
+ */
+export const RosterChangedSchema: GenMessage<RosterChanged> = /*@__PURE__*/
+  messageDesc(file_vtv_training_v1_class_plan, 2);
 
