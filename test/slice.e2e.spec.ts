@@ -28,6 +28,7 @@ beforeAll(async () => {
     servicePorts: 0,
     logLevel: 'warn',
     nodeEnv: 'test',
+    disposable: true,
   });
   tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
 });

@@ -35,6 +35,8 @@ export interface StackOptions {
   internalAuthSecret?: string;
   logLevel?: string;
   nodeEnv?: 'development' | 'test' | 'production';
+  /** Tests: delete the namespace's topics and groups, and drop the databases, on stop. */
+  disposable?: boolean;
   logger?: Logger;
 }
 
@@ -141,6 +143,29 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       await Promise.allSettled(started.map((s) => s.stop('stack stop')));
       await bus?.close();
       await cache?.close();
+      if (o.disposable) await dispose(o, prefix, logger);
     },
   };
+}
+
+/** Removes what a disposable (test) stack created: its Kafka namespace and its databases. */
+async function dispose(o: StackOptions, prefix: string, logger: Logger): Promise<void> {
+  if (o.kafkaBrokers && o.eventsNamespace) {
+    const admin = new KafkaBus({
+      brokers: o.kafkaBrokers.split(','),
+      clientId: 'platform-admin',
+      logger,
+      namespace: o.eventsNamespace,
+    });
+    await admin.deleteNamespace(SERVICES.map((s) => s.name)).catch(() => undefined);
+    await admin.close();
+  }
+  if (!prefix) return; // Never drop unprefixed (real) databases.
+  const client = new Client({ connectionString: o.databaseUrl });
+  await client.connect();
+  try {
+    for (const s of SERVICES) await client.query(`DROP DATABASE IF EXISTS "${prefix}${s.name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }

@@ -194,6 +194,19 @@ export class KafkaBus implements EventBus {
     return missing.map((s) => s.name);
   }
 
+  /**
+   * Deletes this namespace's topics and consumer groups (test clean-up). Refuses without a namespace,
+   * so it can never remove a deployment's real topics.
+   */
+  async deleteNamespace(groups: string[] = []): Promise<void> {
+    if (!this.ns) throw new Error('deleteNamespace needs a namespace');
+    const admin = await this.getAdmin();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(this.ns));
+    const ownGroups = groups.map((g) => this.ns + g);
+    if (ownGroups.length) await admin.deleteGroups(ownGroups).catch(() => undefined);
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 });
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();

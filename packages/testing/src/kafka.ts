@@ -1,0 +1,38 @@
+import { KafkaBus, SERVICES, allTopicSpecs } from '@vtv/events';
+import { createLogger } from '@vtv/kit';
+import { infraEnv, uniqueName } from './infra';
+
+export interface KafkaNamespace {
+  /** Pass as EVENTS_NAMESPACE (services) or `namespace` (KafkaBus). */
+  namespace: string;
+  brokers: string;
+  /** Deletes the namespace's topics and the services' consumer groups. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A private slice of the real broker for one test file: every registry topic created under a unique
+ * prefix, deleted afterwards so partitions do not pile up on the shared test broker.
+ */
+export async function createKafkaNamespace(prefix = 'test'): Promise<KafkaNamespace> {
+  const brokers = infraEnv().KAFKA_BROKERS;
+  const namespace = uniqueName(prefix);
+  const admin = new KafkaBus({
+    brokers: brokers.split(','),
+    clientId: 'test-admin',
+    logger: createLogger('test', 'warn'),
+    namespace,
+  });
+  await admin.ensureTopics(allTopicSpecs());
+  return {
+    namespace,
+    brokers,
+    cleanup: async () => {
+      try {
+        await admin.deleteNamespace([...SERVICES]);
+      } finally {
+        await admin.close();
+      }
+    },
+  };
+}
