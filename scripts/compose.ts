@@ -2,10 +2,9 @@
  * Composes the subgraphs listed in schema/subgraphs.json into schema/supergraph.graphql.
  * --check: fails when composition fails or the committed supergraph differs from a fresh composition.
  */
-import { composeServices } from '@apollo/composition';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Source, parse } from 'graphql';
+import { compose } from './lib/schema-check';
 
 const root = join(__dirname, '..');
 const out = join(root, 'schema', 'supergraph.graphql');
@@ -16,31 +15,18 @@ interface Entry {
   url: string;
 }
 
-export function composeSupergraph(entries: Entry[], base = root): { supergraph?: string; errors: string[] } {
-  const services = entries.map((e) => ({
-    name: e.name,
-    url: e.url,
-    typeDefs: parse(new Source(readFileSync(join(base, e.schema), 'utf8'), e.schema)),
-  }));
-  const result = composeServices(services);
-  if (result.errors) {
-    return {
-      errors: result.errors.map((err) => {
-        const where = err.nodes
-          ?.map((n) => `${n.loc?.source.name ?? ''}:${n.loc?.startToken.line ?? '?'}`)
-          .join(', ');
-        return `${err.message}${where ? ` (${where})` : ''}`;
-      }),
-    };
-  }
-  return { supergraph: `${result.supergraphSdl.trim()}\n`, errors: [] };
-}
-
 function main(): void {
   const { subgraphs } = JSON.parse(readFileSync(join(root, 'schema', 'subgraphs.json'), 'utf8')) as {
     subgraphs: Entry[];
   };
-  const { supergraph, errors } = composeSupergraph(subgraphs);
+  const { supergraph, errors } = compose(
+    subgraphs.map((e) => ({
+      name: e.name,
+      url: e.url,
+      file: e.schema,
+      sdl: readFileSync(join(root, e.schema), 'utf8'),
+    })),
+  );
   if (!supergraph) {
     console.error(`Composition failed:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
     process.exit(1);
@@ -58,4 +44,4 @@ function main(): void {
   console.log(`composed ${subgraphs.length} subgraphs into schema/supergraph.graphql`);
 }
 
-if (require.main === module) main();
+main();
