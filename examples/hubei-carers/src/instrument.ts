@@ -1,0 +1,3 @@
+import { startTelemetry } from '@vtv/kit/telemetry';
+
+startTelemetry('hubei-carers');
