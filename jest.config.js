@@ -12,7 +12,13 @@ const transform = {
     },
   ],
 };
-const roots = ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/gateway', '<rootDir>/examples', '<rootDir>/test'];
+const roots = [
+  '<rootDir>/packages',
+  '<rootDir>/services',
+  '<rootDir>/gateway',
+  '<rootDir>/examples',
+  '<rootDir>/test',
+];
 const common = { transform, roots, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
