@@ -35,6 +35,10 @@ export interface StackOptions {
   internalAuthSecret?: string;
   logLevel?: string;
   nodeEnv?: 'development' | 'test' | 'production';
+  /** The gateway's logger (tests capture it to find correlation ids). */
+  gatewayLogger?: Logger;
+  /** Extra gateway environment (e.g. NODE_ENV=production, TRUSTED_OPERATIONS, rate limits). */
+  gatewayEnv?: Record<string, string>;
   /** Tests: delete the namespace's topics and groups, and drop the databases, on stop. */
   disposable?: boolean;
   logger?: Logger;
@@ -126,11 +130,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     NODE_ENV: o.nodeEnv ?? 'development',
     PORT: String(o.gatewayPort ?? 4000),
     SUPERGRAPH_PATH: join(__dirname, '..', '..', 'schema', 'supergraph.graphql'),
+    OPERATION_MANIFESTS: join(__dirname, '..', '..', 'schema', 'operations', 'manifest.json'),
     INTERNAL_AUTH_SECRET: secret,
     JWKS_URL: new URL('/.well-known/jwks.json', identityUrl).toString(),
+    ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
     ...Object.fromEntries(started.map((s) => [`${s.name.toUpperCase()}_URL`, s.url])),
+    ...o.gatewayEnv,
   });
-  const gateway = await createGateway({ config, logger: createLogger('gateway', o.logLevel ?? 'info') });
+  const gateway = await createGateway({
+    config,
+    logger: o.gatewayLogger ?? createLogger('gateway', o.logLevel ?? 'info'),
+  });
   const gatewayUrl = await gateway.listen();
 
   return {

@@ -81,6 +81,7 @@ export class ConsumerRunner {
         attributes: {
           'messaging.system': 'kafka',
           'messaging.destination.name': event.topic,
+          'messaging.consumer.group.name': this.o.group,
           'messaging.message.id': event.id,
           'cloudevents.event_type': event.type,
         },

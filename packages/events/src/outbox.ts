@@ -1,8 +1,10 @@
 import { Client } from 'pg';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { EventBus } from './bus';
 import type { EventRecord } from './record';
+import { FaultPoint, faultPoint } from '@vtv/kit';
 
 /** Writes events in the caller's transaction: they exist exactly when the state change does. */
 export async function enqueue(manager: EntityManager, records: EventRecord[]): Promise<void> {
@@ -51,6 +53,46 @@ function toRecord(row: OutboxRow): EventRecord {
     data: row.payload,
     ...(row.headers.traceparent ? { traceparent: row.headers.traceparent } : {}),
     ...(row.headers.tracestate ? { tracestate: row.headers.tracestate } : {}),
+  };
+}
+
+const tracer = trace.getTracer('@vtv/events');
+
+/**
+ * A producer span for one event, child of the request that wrote it (its traceparent from the outbox
+ * row), and the record re-stamped with that span's context: the consumer's span then hangs under the
+ * publish, and the trace reads request → outbox → Kafka → consumer. Events written without a trace
+ * (no traceparent) are published without a span rather than starting a trace of their own.
+ */
+function publishSpan(record: EventRecord): { record: EventRecord; span?: Span } {
+  if (!record.traceparent) return { record };
+  const parent = propagation.extract(ROOT_CONTEXT, {
+    traceparent: record.traceparent,
+    ...(record.tracestate ? { tracestate: record.tracestate } : {}),
+  });
+  const span = tracer.startSpan(
+    `${record.topic} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': record.topic,
+        'messaging.message.id': record.id,
+        'cloudevents.event_type': record.type,
+      },
+    },
+    parent,
+  );
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parent, span), carrier);
+  return {
+    span,
+    record: {
+      ...record,
+      ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}),
+      ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
+    },
   };
 }
 
@@ -161,13 +203,21 @@ export class OutboxRelay {
         );
         if (rows.length === 0) return 0;
         const ids = rows.map((r) => r.id);
-        const records = rows.map(toRecord);
+        const sends = rows.map((row) => publishSpan(toRecord(row)));
+        const records = sends.map((s) => s.record);
+        await faultPoint(FaultPoint.RELAY_BEFORE_PUBLISH);
         try {
           await this.o.bus.publish(records);
         } catch (err) {
           failed = ids;
+          for (const { span } of sends) {
+            span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+            span?.end();
+          }
           throw err;
         }
+        for (const { span } of sends) span?.end();
+        await faultPoint(FaultPoint.RELAY_AFTER_PUBLISH);
         await this.o.afterPublish?.(records);
         await manager.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
         return rows.length;

@@ -90,10 +90,12 @@ export function createErrorFormatter(logger: Logger) {
       };
     }
     const code = formatted.extensions?.code;
+    // A request error passes unless it wraps something unexpected (Apollo's ValidationError wraps
+    // graphql-js's own GraphQLError, which is fine to show: e.g. "introspection is not allowed").
     if (
       typeof code === 'string' &&
       PASS_THROUGH.has(code) &&
-      !(original instanceof Error && original !== error)
+      !(original instanceof Error && original !== error && !(original instanceof GraphQLError))
     ) {
       return {
         message: formatted.message,

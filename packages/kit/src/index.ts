@@ -15,3 +15,4 @@ export * from './tokens';
 export * from './regions';
 export * from './pagination';
 export * from './validation';
+export * from './authz';

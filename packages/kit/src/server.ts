@@ -17,6 +17,7 @@ import { IDEMPOTENCY_HEADER, REQUEST_ID_HEADER, type RequestContext } from './co
 import type { DomainError } from './errors';
 import { createErrorFormatter } from './errors';
 import type { Health } from './health';
+import { authorizationPlugin, collectRequirements } from './authz';
 
 export interface SubgraphServerOptions<Extra extends object> {
   name: string;
@@ -50,9 +51,13 @@ export async function createSubgraphServer<Extra extends object>(
   app.disable('x-powered-by');
   const httpServer = createServer(app);
   // Tracing is OpenTelemetry's job; Apollo's inline (ftv1) traces would only add overhead.
+  // @authenticated / @requiresScopes in this subgraph's schema are enforced here too (the gateway
+  // checks them against the supergraph first): defence in depth if a subgraph is reached otherwise.
+  const requirements = collectRequirements(o.typeDefs);
   const plugins: ApolloServerPlugin<RequestContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer }),
     ApolloServerPluginInlineTraceDisabled(),
+    authorizationPlugin<RequestContext>(() => requirements),
   ];
   if (o.production) plugins.push(ApolloServerPluginLandingPageDisabled());
   const apollo = new ApolloServer<RequestContext>({

@@ -21,7 +21,17 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     metricReaders: [
       new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: 15_000 }),
     ],
-    instrumentations: [new HttpInstrumentation(), new PgInstrumentation()],
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes are not business actions: no trace for them.
+        ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)\b/.test(req.url ?? ''),
+        // Outgoing calls outside any request (readiness probes, key refreshes) are not traced either.
+        requireParentforOutgoingSpans: true,
+      }),
+      // Queries outside a request or an event (the outbox relay's polling) would each start a trace
+      // of their own; one trace per business action means only queries with a parent are traced.
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
   });
   sdk.start();
   return true;

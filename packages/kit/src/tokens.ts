@@ -118,10 +118,22 @@ export interface ProofRequest {
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
 
-  constructor(source: { jwksUrl: string } | { jwks: { keys: JWK[] } }) {
+  /**
+   * With a URL the key set is cached for `cacheMaxAgeMs`; a token whose kid is not in the cache makes
+   * it refetch at once (rotation), but at most once per `cooldownMs`, so made-up kids cannot turn the
+   * verifier into a flood of requests to identity.
+   */
+  constructor(
+    source: { jwksUrl: string } | { jwks: { keys: JWK[] } },
+    opts: { cacheMaxAgeMs?: number; cooldownMs?: number; timeoutMs?: number } = {},
+  ) {
     this.getKey =
       'jwksUrl' in source
-        ? createRemoteJWKSet(new URL(source.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 })
+        ? createRemoteJWKSet(new URL(source.jwksUrl), {
+            cacheMaxAge: opts.cacheMaxAgeMs ?? 10 * 60_000,
+            cooldownDuration: opts.cooldownMs ?? 30_000,
+            timeoutDuration: opts.timeoutMs ?? 5_000,
+          })
         : createLocalJWKSet(source.jwks);
   }
 
