@@ -71,19 +71,22 @@ function jsonParam(value: unknown): unknown {
 }
 
 /**
- * Which root fields are guarded against guessing: those taking an argument named like a secret (a
- * voucher code, a token, a PIN), directly or as a field of an input object, plus any listed in config.
+ * Which root fields are guarded against guessing: those taking a String argument named like a secret
+ * (a voucher code, a token, a PIN), directly or as a field of an input object, plus any listed in config.
  * Derived from the schema, so a subgraph adding `redeemVoucher(code: …)` is guarded without a config change.
  */
 export function guardedRootFields(schema: GraphQLSchema, argNames: string[], extra: string[]): Set<string> {
   const names = new Set(argNames);
   const out = new Set(extra);
   const roots = [schema.getQueryType(), schema.getMutationType()].filter(Boolean) as GraphQLObjectType[];
+  // Secrets are strings: `region(code: ID!)` names a thing, `redeemVoucher(code: String!)` proves one.
+  const secret = (name: string, type: Parameters<typeof getNamedType>[0]) =>
+    names.has(name) && getNamedType(type)?.name === 'String';
   const takesSecret = (f: GraphQLField<unknown, unknown>) =>
     f.args.some((a) => {
-      if (names.has(a.name)) return true;
+      if (secret(a.name, a.type)) return true;
       const t = getNamedType(a.type);
-      return isInputObjectType(t) && Object.keys(t.getFields()).some((n) => names.has(n));
+      return isInputObjectType(t) && Object.values(t.getFields()).some((i) => secret(i.name, i.type));
     });
   for (const root of roots) {
     for (const f of Object.values(root.getFields())) if (takesSecret(f)) out.add(`${root.name}.${f.name}`);

@@ -19,7 +19,7 @@ import {
 } from '@vtv/kit';
 import type { Cache } from '@vtv/cache';
 import { parse } from 'graphql';
-import { randomUUID } from 'node:crypto';
+import type { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
