@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
-# Lints the event contracts and generates TypeScript from them. With --check, generates into a
-# temporary folder and fails when the committed code differs (stale generated code fails CI).
+# Event contracts: lint, breaking-change detection and TypeScript generation.
+#
+#   scripts/proto.sh            buf lint, buf breaking, regenerate packages/events/src/gen
+#   scripts/proto.sh --check    buf lint, buf breaking, fail when the committed generated code is stale
+#   scripts/proto.sh breaking   buf breaking only
+#
+# Breaking changes (buf.yaml: WIRE_JSON, i.e. anything that breaks a consumer reading the binary or the
+# JSON form) are checked against the main branch's contracts:
+#   - on a branch other than main: against main's tip;
+#   - on main itself (or with main missing): against the contracts of each of the last
+#     $PROTO_BREAKING_DEPTH (default 10) commits that changed proto/, so a break that was already committed
+#     is still caught by the commits after it. The working tree (committed or not) is what is checked.
+# A breaking change needs a new version: a new package vtv.<service>.v<N+1> and topic <...>.v<N+1>.
+# PROTO_BREAKING_AGAINST=<buf input> overrides the bases (e.g. '.git#ref=<sha>' or a directory);
+# PROTO_BREAKING_AGAINST=none skips the check. Without git history (a first commit, an export) it is
+# skipped with a notice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -15,7 +29,73 @@ write_barrel() {
   } >"$dir/index.ts"
 }
 
+# Commits (full hashes) whose proto/ + buf.yaml we must stay compatible with, one per line.
+breaking_bases() {
+  git rev-parse --git-dir >/dev/null 2>&1 || return 0
+  git rev-parse --verify -q 'HEAD^{commit}' >/dev/null || return 0
+  local main head
+  head=$(git rev-parse HEAD)
+  main=$(git rev-parse --verify -q 'refs/heads/main^{commit}' || git rev-parse --verify -q 'refs/remotes/origin/main^{commit}' || true)
+  if [[ -n $main && $main != "$head" ]]; then
+    echo "$main"
+  fi
+  if [[ -z $main || $main == "$head" ]] || git merge-base --is-ancestor "$main" HEAD; then
+    git log -n "${PROTO_BREAKING_DEPTH:-10}" --format=%H HEAD -- proto buf.yaml
+  fi
+}
+
+# A subshell, so its temporary folder and EXIT trap stay its own.
+run_breaking() (
+  local against=${PROTO_BREAKING_AGAINST:-}
+  if [[ $against == none ]]; then
+    echo "buf breaking: skipped (PROTO_BREAKING_AGAINST=none)"
+    return 0
+  fi
+  if [[ -n $against ]]; then
+    buf breaking --against "$against"
+    echo "buf breaking: no breaking change against $against"
+    return 0
+  fi
+  local bases tmp sha seen=" " n=0 tree
+  bases=$(breaking_bases | awk '!seen[$0]++')
+  if [[ -z $bases ]]; then
+    echo "buf breaking: skipped (no earlier contracts in git history to compare with)"
+    return 0
+  fi
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  for sha in $bases; do
+    # Identical contract trees need one comparison only.
+    tree=$(git rev-parse "$sha:proto" 2>/dev/null) || continue
+    [[ $seen == *" $tree "* ]] && continue
+    seen+="$tree "
+    mkdir -p "$tmp/$sha"
+    git archive "$sha" -- proto buf.yaml | tar -x -C "$tmp/$sha"
+    [[ -f $tmp/$sha/buf.yaml ]] || continue
+    if ! buf breaking --against "$tmp/$sha"; then
+      echo "Breaking change to the event contracts against commit ${sha:0:12} ($(git log -1 --format=%s "$sha"))." >&2
+      echo "Consumers in other systems read these topics: add a new version (vtv.<service>.v<N+1>) instead." >&2
+      return 1
+    fi
+    n=$((n + 1))
+  done
+  echo "buf breaking: no breaking change against $n earlier version(s) of the contracts"
+)
+
+case "${1:-}" in
+  breaking)
+    run_breaking
+    exit 0
+    ;;
+  --check | "") ;;
+  *)
+    echo "usage: $0 [--check | breaking]" >&2
+    exit 2
+    ;;
+esac
+
 buf lint
+run_breaking
 if [[ "${1:-}" == "--check" ]]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
