@@ -1,2 +1,4 @@
 export * from './infra';
 export * from './kafka';
+export * from './faults/tcp-proxy';
+export * from './faults/process';

@@ -1,0 +1,111 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export type ProxyMode =
+  /** Forward bytes both ways. */
+  | { kind: 'pass' }
+  /** Forward, delaying every chunk by `ms` in each direction. */
+  | { kind: 'latency'; ms: number }
+  /** Accept connections but forward nothing and answer nothing: a network partition. */
+  | { kind: 'blackhole' }
+  /** Reset every new connection at once (connection refused, from the client's point of view). */
+  | { kind: 'refuse' };
+
+/**
+ * A TCP proxy placed between a service and PostgreSQL, Redis or Kafka, steered by the test: add latency,
+ * reset live connections, black-hole traffic, refuse new connections. Real sockets, real protocols.
+ */
+export class TcpProxy {
+  private server?: Server;
+  private mode: ProxyMode = { kind: 'pass' };
+  private readonly pairs = new Set<[Socket, Socket | undefined]>();
+
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  /** For Kafka, which advertises its own address, proxying needs a broker listener of its own. */
+  static forUrl(url: string): TcpProxy {
+    const u = new URL(url.includes('://') ? url : `tcp://${url}`);
+    return new TcpProxy(u.hostname, Number(u.port));
+  }
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((client) => this.accept(client));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get port(): number {
+    return (this.server!.address() as AddressInfo).port;
+  }
+
+  /** The same URL with the proxy's address in place of the target's. */
+  rewrite(url: string): string {
+    return url.replace(`${this.targetHost}:${this.targetPort}`, `127.0.0.1:${this.port}`);
+  }
+
+  setMode(mode: ProxyMode): void {
+    this.mode = mode;
+  }
+
+  /** Resets (RST) every live connection, as a crashed middlebox or a killed peer would. */
+  resetAll(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.resetAndDestroy();
+      upstream?.resetAndDestroy();
+    }
+    this.pairs.clear();
+  }
+
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  private accept(client: Socket): void {
+    if (this.mode.kind === 'refuse') {
+      client.resetAndDestroy();
+      return;
+    }
+    client.on('error', () => undefined);
+    const pair: [Socket, Socket | undefined] = [client, undefined];
+    this.pairs.add(pair);
+    const forget = () => this.pairs.delete(pair);
+    client.on('close', forget);
+    if (this.mode.kind === 'blackhole') return; // Hold the connection open, say nothing.
+
+    const upstream = connect(this.targetPort, this.targetHost);
+    pair[1] = upstream;
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', () => {
+      client.destroy();
+      forget();
+    });
+    client.on('close', () => upstream.destroy());
+    this.pipe(client, upstream);
+    this.pipe(upstream, client);
+  }
+
+  private pipe(from: Socket, to: Socket): void {
+    from.on('data', (chunk) => {
+      const mode = this.mode;
+      if (mode.kind === 'blackhole') return;
+      if (mode.kind === 'latency') {
+        from.pause();
+        setTimeout(() => {
+          if (!to.destroyed) to.write(chunk);
+          from.resume();
+        }, mode.ms);
+      } else if (!to.destroyed) {
+        to.write(chunk);
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.resetAll();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
