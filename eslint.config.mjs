@@ -16,5 +16,5 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
   },
-  { files: ['scripts/**', '**/*.spec.ts', 'test/**'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**', '**/*.spec.ts', 'test/**', '**/test/fixtures/**'], rules: { 'no-console': 'off' } },
 );

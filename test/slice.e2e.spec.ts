@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { infraEnv, uniqueName } from '@vtv/testing';
-import { uuidv7 } from '@vtv/kit';
+import { idNumberCheckChar, uuidv7 } from '@vtv/kit';
 import { startStack, type Stack } from '../scripts/lib/stack';
 import { creditCodeCheckChar } from '../services/training/src/services/credit-code';
 import type { TokenIssuer } from '@vtv/kit';
@@ -67,10 +67,12 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30
 test('a class approved in training appears in vouchers’ awaiting-issuance list via Kafka', async () => {
   const wuhanStaff = await staff('420100', [
     'training:institution:write',
-    'training:class:submit',
     'training:class:approve',
     'vouchers:issue',
   ]);
+  // The institution's main operator (主经办人) is a person; training owns that membership.
+  const operatorId = uuidv7();
+  const operator = await tokens.issue({ kind: 'person', id: operatorId, permissions: [] });
 
   const reg = await gql(
     wuhanStaff,
@@ -83,6 +85,7 @@ test('a class approved in training appears in vouchers’ awaiting-issuance list
         address: '江岸区解放大道1000号',
         latitude: 30.6,
         longitude: 114.3,
+        mainOperatorPersonId: operatorId,
       },
     },
   ).expect(200);
@@ -91,7 +94,7 @@ test('a class approved in training appears in vouchers’ awaiting-issuance list
 
   const roster = [uuidv7(), uuidv7(), uuidv7()];
   const submitted = await gql(
-    wuhanStaff,
+    operator,
     `mutation($input: SubmitClassPlanInput!) { submitClassPlan(input: $input) { trainingClass { id state } errors { code field } } }`,
     {
       input: {
@@ -103,6 +106,10 @@ test('a class approved in training appears in vouchers’ awaiting-issuance list
         headcount: 30,
         startDate: '2026-12-01',
         endDate: '2026-12-20',
+        courses: [{ name: '低压电器', hours: 24 }],
+        sessions: [
+          { startsAt: '2026-12-01T09:00:00+08:00', endsAt: '2026-12-01T12:00:00+08:00', courseIndex: 0 },
+        ],
         rosterPersonIds: roster,
       },
     },
@@ -169,10 +176,22 @@ test('a class approved in training appears in vouchers’ awaiting-issuance list
 });
 
 test('Person resolves across identity and vouchers for the person themself only', async () => {
-  const personId = uuidv7();
-  await stack.services.identity!.deps.ds.query(`INSERT INTO people (id, region_code) VALUES ($1, '420102')`, [
-    personId,
-  ]);
+  // The labourer opens an e-SSC (self-service) through the gateway; synthetic data only.
+  const first17 = `42010219900101${String(Date.now() % 1000).padStart(3, '0')}`;
+  const issued = await gql(
+    null,
+    `mutation($input: IssueCardInput!) { issueCard(input: $input) { person { id } errors { code } } }`,
+    {
+      input: {
+        name: '测试',
+        idNumber: first17 + idNumberCheckChar(first17),
+        phone: '19900001234',
+        regionCode: '420102',
+      },
+    },
+  ).expect(200);
+  expect(issued.body.data.issueCard.errors).toEqual([]);
+  const personId: string = issued.body.data.issueCard.person.id;
   await stack.services.vouchers!.deps.ds.query(
     `INSERT INTO vouchers (id, holder_person_id, region_code, state, face_value_fen) VALUES ($1, $2, '420102', 'HELD', 80000)`,
     [uuidv7(), personId],

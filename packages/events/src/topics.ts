@@ -2,17 +2,28 @@ import type { DescMessage } from '@bufbuild/protobuf';
 import {
   AttendanceRecordedSchema,
   CardIssuedSchema,
+  CertificateImportedSchema,
   CertificateRecordedSchema,
   ClassPlanApprovedSchema,
   ClassPlanRejectedSchema,
+  ClientChangedSchema,
   CompletionRecordedSchema,
   EnrollmentCreatedSchema,
   InstitutionActivationChangedSchema,
   OperatorMembershipChangedSchema,
+  RolePermissionsChangedSchema,
   RosterChangedSchema,
+  StaffRoleChangedSchema,
+  StaffUserCreatedSchema,
+  StaffUserStatusChangedSchema,
+  SubsidyApplicationStateChangedSchema,
   SubsidyDisbursedSchema,
+  VoucherBatchStateChangedSchema,
   VoucherIssuedSchema,
   VoucherStateChangedSchema,
+  VoucherTemplateAudienceAddedSchema,
+  VoucherTemplateClosedSchema,
+  VoucherTemplatePublishedSchema,
 } from './gen';
 
 export interface TopicSpec {
@@ -43,8 +54,26 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     cleanupPolicy: 'delete',
     producer: 'identity',
-    consumers: [],
+    consumers: ['vouchers'],
     events: [CardIssuedSchema],
+  },
+  identityStaff: {
+    name: 'identity.staff.v1',
+    description:
+      'HRSS administration (系统管理): staff users, their roles and status, roles, integrator clients. No names, ID numbers or phones.',
+    key: 'staff user, role or client id',
+    partitions: 3,
+    retentionMs: 90 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'identity',
+    consumers: [],
+    events: [
+      StaffUserCreatedSchema,
+      StaffUserStatusChangedSchema,
+      StaffRoleChangedSchema,
+      RolePermissionsChangedSchema,
+      ClientChangedSchema,
+    ],
   },
   trainingClass: {
     name: 'training.class.v1',
@@ -90,6 +119,30 @@ export const TOPICS = {
     consumers: ['settlement', 'careers'],
     events: [VoucherIssuedSchema, VoucherStateChangedSchema],
   },
+  vouchersBatch: {
+    name: 'vouchers.batch.v1',
+    description:
+      'Directed-voucher batches (定向券批次): created, submitted, reviewed, rejected, issued, supplemented, invalidated.',
+    key: 'batch id',
+    partitions: 3,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'vouchers',
+    consumers: [],
+    events: [VoucherBatchStateChangedSchema],
+  },
+  vouchersTemplate: {
+    name: 'vouchers.template.v1',
+    description:
+      'General-voucher templates (通用券): published, closed, and pre-computed audiences that may be notified.',
+    key: 'template id',
+    partitions: 3,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'vouchers',
+    consumers: [],
+    events: [VoucherTemplatePublishedSchema, VoucherTemplateAudienceAddedSchema, VoucherTemplateClosedSchema],
+  },
   settlementDisbursement: {
     name: 'settlement.disbursement.v1',
     description: 'Subsidy payments (拨付); each settles (核销) the vouchers it lists.',
@@ -101,6 +154,18 @@ export const TOPICS = {
     consumers: ['vouchers'],
     events: [SubsidyDisbursedSchema],
   },
+  settlementApplication: {
+    name: 'settlement.application.v1',
+    description:
+      'Subsidy applications (补贴申请): submitted, reviewed, rejected, paid; counts and totals only, no personal data.',
+    key: 'application id',
+    partitions: 3,
+    retentionMs: 90 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'settlement',
+    consumers: [],
+    events: [SubsidyApplicationStateChangedSchema],
+  },
   careersCertificate: {
     name: 'careers.certificate.v1',
     description: 'Certificates recorded for people (training, vocational qualification, skill level).',
@@ -109,8 +174,20 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     cleanupPolicy: 'delete',
     producer: 'careers',
-    consumers: [],
+    consumers: ['settlement'],
     events: [CertificateRecordedSchema],
+  },
+  careersCertificateImport: {
+    name: 'careers.certificate-import.v1',
+    description:
+      'Certificates imported by integrators (appraisal centres, certification bodies, institutions). No names or ID numbers.',
+    key: 'person id',
+    partitions: 6,
+    retentionMs: 30 * DAY,
+    cleanupPolicy: 'delete',
+    producer: 'integrators',
+    consumers: ['careers'],
+    events: [CertificateImportedSchema],
   },
 } satisfies Record<string, TopicSpec>;
 

@@ -13,6 +13,7 @@ import type { DocumentNode } from 'graphql';
 import type { Express } from 'express';
 import type { EntitySchema } from 'typeorm';
 import type { z } from 'zod';
+import type { BackgroundJob } from './jobs';
 
 export interface ServiceDeps<Config extends BaseConfig = BaseConfig> {
   config: Config;
@@ -36,6 +37,8 @@ export interface ServiceDefinition<Services extends object = object, Config exte
   consumes?: { topics: string[]; handlers: (deps: ServiceDeps<Config>) => TypedHandler[] };
   /** Builds the domain services resolvers reach through the context. */
   services(deps: ServiceDeps<Config>): Services | Promise<Services>;
+  /** Background jobs (e.g. a PollingJob sending an outbox-like table), started after the consumers. */
+  jobs?(deps: ServiceDeps<Config>, services: Services): BackgroundJob[];
   /** Plain HTTP routes besides /graphql (public, so keep them to public data). */
   routes?(app: Express, services: Services): void;
 }

@@ -1,4 +1,5 @@
 export * from './definition';
+export * from './jobs';
 export * from './schema';
 export * from './start';
 export * from './main';

@@ -22,6 +22,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { ServiceDefinition, ServiceDeps } from './definition';
+import type { BackgroundJob } from './jobs';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -41,6 +42,8 @@ export interface RunningService<Services extends object = object, Config extends
   services: Services;
   relay?: OutboxRelay;
   consumer?: ConsumerRunner;
+  /** The service's background jobs, running. */
+  jobs: BackgroundJob[];
   health: Health;
   stop(reason?: string): Promise<void>;
 }
@@ -125,6 +128,9 @@ export async function startService<Services extends object, Config extends BaseC
     });
   }
 
+  const jobs = def.jobs?.(deps, services) ?? [];
+  for (const job of jobs) await job.start();
+
   const server = await createSubgraphServer({
     name: def.name,
     typeDefs: def.typeDefs,
@@ -146,6 +152,7 @@ export async function startService<Services extends object, Config extends BaseC
     .add('readiness', async () => health.startDraining())
     .add('http', () => server.apollo.stop())
     .add('consumer', async () => consumer?.stop())
+    .add('jobs', () => Promise.all(jobs.map((j) => j.stop())))
     .add('relay', async () => relay?.stop())
     .add('bus', async () => ownBus && bus.close())
     .add('cache', async () => ownCache && cache.close())
@@ -159,6 +166,7 @@ export async function startService<Services extends object, Config extends BaseC
     services,
     relay,
     consumer,
+    jobs,
     health,
     stop: (reason = 'stop') => shutdown.run(reason),
   };

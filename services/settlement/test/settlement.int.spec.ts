@@ -3,7 +3,7 @@ import { startService, type RunningService } from '@vtv/runtime';
 import { createTestDatabase, type TestDatabase } from '@vtv/testing';
 import request from 'supertest';
 import type { SettlementConfig } from '../src/config';
-import { DisbursementRepository, SubsidyApplicationRepository } from '../src/data/repositories';
+import { DisbursementRepository, SubsidyApplicationRepository, type NewSubsidyApplication } from '../src/data/repositories';
 import { settlement, type SettlementServices } from '../src/service';
 
 const SECRET = 'x'.repeat(32);
@@ -31,7 +31,21 @@ const trainee: Caller = { kind: 'person', id: uuidv7(), permissions: [] };
 describe('settlement subgraph', () => {
   let db: TestDatabase;
   let running: RunningService<SettlementServices, SettlementConfig>;
-  let applications: SubsidyApplicationRepository;
+  let repo: SubsidyApplicationRepository;
+  let disbursements: DisbursementRepository;
+  const pay = (applicationId: string, amountFen: bigint, paymentReference: string, paidAt = new Date()) =>
+    disbursements.insert(running.deps.ds.manager, {
+      applicationId,
+      amountFen,
+      paymentReference,
+      paidAt,
+      budgetRegionCode: '410400',
+      voucherCount: 1,
+      disbursedBy: null,
+    });
+  const applications = {
+    insert: (a: NewSubsidyApplication) => repo.insert(running.deps.ds.manager, a),
+  };
 
   const institutionId = uuidv7();
   const classId = uuidv7();
@@ -50,7 +64,8 @@ describe('settlement subgraph', () => {
         LOG_LEVEL: 'warn',
       },
     });
-    applications = new SubsidyApplicationRepository(running.deps.ds);
+    repo = new SubsidyApplicationRepository(running.deps.ds);
+    disbursements = new DisbursementRepository(running.deps.ds);
   });
 
   afterAll(async () => {
@@ -82,7 +97,7 @@ describe('settlement subgraph', () => {
       classId,
       regionCode: '410402',
       state: 'SUBMITTED',
-      totalAmountFen: 1_234_500,
+      totalAmountFen: 1_234_500n,
       lineCount: 3,
       submittedAt,
     });
@@ -93,7 +108,7 @@ describe('settlement subgraph', () => {
     expect(res.body.data.subsidyApplication).toEqual({
       id: app.id,
       state: 'SUBMITTED',
-      totalAmountFen: 1_234_500,
+      totalAmountFen: '1234500',
       submittedAt: submittedAt.toISOString(),
       lineCount: 3,
       createdAt: app.createdAt.toISOString(),
@@ -109,21 +124,18 @@ describe('settlement subgraph', () => {
       classId,
       regionCode: '410400',
       state: 'PAID',
-      totalAmountFen: 500_000,
+      totalAmountFen: 500_000n,
       submittedAt: new Date(),
+      approvedAmountFen: 500_000n,
+      budgetRegionCode: '410400',
     });
     const paidAt = new Date('2024-12-01T02:30:00.000Z');
-    const d = await new DisbursementRepository(running.deps.ds).insert({
-      applicationId: app.id,
-      amountFen: 500_000,
-      paymentReference: `PAY-${app.id}`,
-      paidAt,
-    });
+    const d = await pay(app.id, 500_000n, `PAY-${app.id}`, paidAt);
 
     const res = await gql(pingdingshanStaff, APPLICATION, { id: app.id });
     expect(res.body.data.subsidyApplication.disbursement).toEqual({
       id: d.id,
-      amountFen: 500_000,
+      amountFen: '500000',
       paymentReference: `PAY-${app.id}`,
       paidAt: paidAt.toISOString(),
       application: { id: app.id },
@@ -158,13 +170,13 @@ describe('settlement subgraph', () => {
       institutionId,
       classId: otherClass,
       regionCode: '410421',
-      totalAmountFen: 800,
+      totalAmountFen: 800n,
     });
     const outside = await applications.insert({
       institutionId,
       classId: otherClass,
       regionCode: '420102',
-      totalAmountFen: 900,
+      totalAmountFen: 900n,
     });
 
     const ENTITIES = `query ($reps: [_Any!]!) {
@@ -177,13 +189,13 @@ describe('settlement subgraph', () => {
     expect(henan.body.data._entities).toEqual([
       {
         id: otherClass,
-        subsidyApplications: [{ id: inside.id, totalAmountFen: 800, trainingClass: { id: otherClass } }],
+        subsidyApplications: [{ id: inside.id, totalAmountFen: '800', trainingClass: { id: otherClass } }],
       },
     ]);
 
     const wuhan = await gql(wuhanStaff, ENTITIES, { reps });
     expect(wuhan.body.data._entities[0].subsidyApplications).toEqual([
-      { id: outside.id, totalAmountFen: 900, trainingClass: { id: otherClass } },
+      { id: outside.id, totalAmountFen: '900', trainingClass: { id: otherClass } },
     ]);
 
     const person = await gql(trainee, ENTITIES, { reps });
@@ -225,10 +237,13 @@ describe('settlement subgraph', () => {
 
   it('enforces the table constraints', async () => {
     await expect(
-      applications.insert({ institutionId, classId, regionCode: '410400', totalAmountFen: -1 }),
+      applications.insert({ institutionId, classId, regionCode: '410400', totalAmountFen: -1n }),
     ).rejects.toThrow(/check constraint/);
     await expect(
       applications.insert({ institutionId, classId, regionCode: '410400', state: 'SUBMITTED' }),
+    ).rejects.toThrow(/check constraint/);
+    await expect(
+      applications.insert({ institutionId, classId, regionCode: '410400', state: 'PAID', submittedAt: new Date() }),
     ).rejects.toThrow(/check constraint/);
     const app = await applications.insert({
       institutionId,
@@ -236,29 +251,21 @@ describe('settlement subgraph', () => {
       regionCode: '410400',
       state: 'PAID',
       submittedAt: new Date(),
+      approvedAmountFen: 1n,
+      budgetRegionCode: '410400',
     });
-    const disbursements = new DisbursementRepository(running.deps.ds);
-    await expect(
-      disbursements.insert({
-        applicationId: app.id,
-        amountFen: 0,
-        paymentReference: 'ZERO',
-        paidAt: new Date(),
-      }),
-    ).rejects.toThrow(/check constraint/);
-    await disbursements.insert({
-      applicationId: app.id,
-      amountFen: 1,
-      paymentReference: 'ONCE',
-      paidAt: new Date(),
+    await expect(pay(app.id, 0n, 'ZERO')).rejects.toThrow(/check constraint/);
+    await pay(app.id, 1n, 'ONCE');
+    await expect(pay(app.id, 1n, 'TWICE')).rejects.toThrow(/unique constraint/);
+    const other = await applications.insert({
+      institutionId,
+      classId,
+      regionCode: '410400',
+      state: 'PAID',
+      submittedAt: new Date(),
+      approvedAmountFen: 1n,
+      budgetRegionCode: '410400',
     });
-    await expect(
-      disbursements.insert({
-        applicationId: app.id,
-        amountFen: 1,
-        paymentReference: 'TWICE',
-        paidAt: new Date(),
-      }),
-    ).rejects.toThrow(/unique constraint/);
+    await expect(pay(other.id, 1n, 'ONCE')).rejects.toThrow(/unique constraint/);
   });
 });

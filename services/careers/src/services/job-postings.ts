@@ -14,15 +14,20 @@ import {
   type Connection,
   type PageArgs,
 } from '@vtv/kit';
+import type { DataSource } from 'typeorm';
 import type { CertificateKind, JobPostingRow, SkillLevel } from '../data/entities';
 import type { JobPostingRepository } from '../data/repositories';
+import { CAREERS_JOBS_WRITE } from '../permissions';
 import { chinaToday, isCalendarDate } from './dates';
+import type { RecommendationService } from './recommendations';
 
-export const CAREERS_JOBS_WRITE = 'careers:jobs:write';
+export { CAREERS_JOBS_WRITE };
 
 export interface JobPostingSearchArgs extends PageArgs {
   regionCode?: string | null;
   occupation?: string | null;
+  /** Only postings whose pay range reaches at least this much (fen). */
+  minPayFen?: number | null;
 }
 
 export interface PublishJobPostingInput {
@@ -53,7 +58,9 @@ function fen(field: string, value: number): number {
 
 export class JobPostingService {
   constructor(
+    private readonly ds: DataSource,
     private readonly postings: JobPostingRepository,
+    private readonly recommendations: RecommendationService,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -72,10 +79,13 @@ export class JobPostingService {
     const occupation = args.occupation?.trim() || null;
     if (occupation !== null && [...occupation].length > 100)
       throw badInput('occupation', 'occupation must be at most 100 characters');
+    const minPayFen = args.minPayFen ?? null;
+    if (minPayFen !== null) fen('minPayFen', minPayFen);
     const rows = await this.postings.search({
       openOn: chinaToday(this.now()),
       regionPrefix: regionCode === null ? null : regionPrefix(regionCode),
       occupation,
+      minPayFen,
       afterId: afterKey,
       limit,
     });
@@ -112,17 +122,25 @@ export class JobPostingService {
       );
     }
 
-    return this.postings.insert({
-      title,
-      employer,
-      occupation,
-      requiredCertificateKind: input.requiredCertificateKind ?? null,
-      requiredLevel: input.requiredLevel ?? null,
-      regionCode: input.regionCode,
-      payMinFen,
-      payMaxFen,
-      validUntil: input.validUntil,
-      publishedBy: caller.id,
+    // The posting and the recommendations it triggers for consenting people commit together.
+    return this.ds.transaction(async (m) => {
+      const posting = await this.postings.insert(
+        {
+          title,
+          employer,
+          occupation,
+          requiredCertificateKind: input.requiredCertificateKind ?? null,
+          requiredLevel: input.requiredLevel ?? null,
+          regionCode: input.regionCode,
+          payMinFen,
+          payMaxFen,
+          validUntil: input.validUntil,
+          publishedBy: caller.id,
+        },
+        m,
+      );
+      await this.recommendations.refreshForPosting(m, posting.id);
+      return posting;
     });
   }
 }

@@ -1,48 +1,39 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { AwaitingClassRow, VoucherRow } from './entities';
+import type { DataSource } from 'typeorm';
+import { ApprovedClassRepository, BatchRepository } from './batches';
+import { AuditRepository, ProjectionRepository } from './projections';
+import { RuleRepository } from './rules';
+import { StatisticsRepository } from './statistics';
+import { TemplateRepository } from './templates';
+import { VoucherRepository } from './vouchers';
 
-export class VoucherRepository {
-  constructor(private readonly ds: DataSource) {}
+export * from './batches';
+export * from './projections';
+export * from './rules';
+export * from './statistics';
+export * from './templates';
+export * from './vouchers';
 
-  byId(id: string): Promise<VoucherRow | null> {
-    return this.ds.getRepository(VoucherRow).findOneBy({ id });
-  }
-
-  byHolder(personId: string): Promise<VoucherRow[]> {
-    return this.ds
-      .getRepository(VoucherRow)
-      .find({ where: { holderPersonId: personId }, order: { id: 'ASC' } });
-  }
+/** Every repository of the service, built once over its data source. */
+export interface Repositories {
+  vouchers: VoucherRepository;
+  classes: ApprovedClassRepository;
+  batches: BatchRepository;
+  templates: TemplateRepository;
+  rules: RuleRepository;
+  projections: ProjectionRepository;
+  statistics: StatisticsRepository;
+  audit: AuditRepository;
 }
 
-export class AwaitingClassRepository {
-  constructor(private readonly ds: DataSource) {}
-
-  /** Idempotent on class id: a replayed approval leaves the row as it is. */
-  async upsert(manager: EntityManager, row: AwaitingClassRow): Promise<void> {
-    await manager
-      .getRepository(AwaitingClassRow)
-      .createQueryBuilder()
-      .insert()
-      .values(row)
-      .orIgnore()
-      .execute();
-  }
-
-  byClassId(classId: string): Promise<AwaitingClassRow | null> {
-    return this.ds.getRepository(AwaitingClassRow).findOneBy({ classId });
-  }
-
-  /** Keyset page of classes not yet issued whose region lies under `regionPrefix`. */
-  pageInRegion(regionPrefix: string, limit: number, afterId: string | null): Promise<AwaitingClassRow[]> {
-    const qb = this.ds
-      .getRepository(AwaitingClassRow)
-      .createQueryBuilder('c')
-      .where('c.issued_at IS NULL')
-      .andWhere('c.region_code LIKE :prefix', { prefix: `${regionPrefix}%` })
-      .orderBy('c.class_id', 'ASC')
-      .limit(limit + 1);
-    if (afterId) qb.andWhere('c.class_id > :afterId', { afterId });
-    return qb.getMany();
-  }
+export function createRepositories(ds: DataSource): Repositories {
+  return {
+    vouchers: new VoucherRepository(ds),
+    classes: new ApprovedClassRepository(ds),
+    batches: new BatchRepository(ds),
+    templates: new TemplateRepository(ds),
+    rules: new RuleRepository(ds),
+    projections: new ProjectionRepository(ds),
+    statistics: new StatisticsRepository(ds),
+    audit: new AuditRepository(),
+  };
 }

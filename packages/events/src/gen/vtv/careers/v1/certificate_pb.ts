@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/careers/v1/certificate.proto.
  */
 export const file_vtv_careers_v1_certificate: GenFile = /*@__PURE__*/
-  fileDesc("CiB2dHYvY2FyZWVycy92MS9jZXJ0aWZpY2F0ZS5wcm90bxIOdnR2LmNhcmVlcnMudjEi5gEKE0NlcnRpZmljYXRlUmVjb3JkZWQSFgoOY2VydGlmaWNhdGVfaWQYASABKAkSEQoJcGVyc29uX2lkGAIgASgJEhMKC3JlZ2lvbl9jb2RlGAMgASgJEi0KBGtpbmQYBCABKA4yHy52dHYuY2FyZWVycy52MS5DZXJ0aWZpY2F0ZUtpbmQSEgoKb2NjdXBhdGlvbhgFIAEoCRINCgVsZXZlbBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSLQoJaXNzdWVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqjAQoPQ2VydGlmaWNhdGVLaW5kEiAKHENFUlRJRklDQVRFX0tJTkRfVU5TUEVDSUZJRUQQABIdChlDRVJUSUZJQ0FURV9LSU5EX1RSQUlOSU5HEAESLQopQ0VSVElGSUNBVEVfS0lORF9WT0NBVElPTkFMX1FVQUxJRklDQVRJT04QAhIgChxDRVJUSUZJQ0FURV9LSU5EX1NLSUxMX0xFVkVMEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiB2dHYvY2FyZWVycy92MS9jZXJ0aWZpY2F0ZS5wcm90bxIOdnR2LmNhcmVlcnMudjEiiQIKE0NlcnRpZmljYXRlUmVjb3JkZWQSFgoOY2VydGlmaWNhdGVfaWQYASABKAkSEQoJcGVyc29uX2lkGAIgASgJEhMKC3JlZ2lvbl9jb2RlGAMgASgJEi0KBGtpbmQYBCABKA4yHy52dHYuY2FyZWVycy52MS5DZXJ0aWZpY2F0ZUtpbmQSEgoKb2NjdXBhdGlvbhgFIAEoCRINCgVsZXZlbBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSLQoJaXNzdWVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglpc3N1ZWRfb24YCSABKAkSDgoGc291cmNlGAogASgJIp0CChNDZXJ0aWZpY2F0ZUltcG9ydGVkEhEKCWltcG9ydF9pZBgBIAEoCRIRCglwZXJzb25faWQYAiABKAkSEwoLcmVnaW9uX2NvZGUYAyABKAkSLQoEa2luZBgEIAEoDjIfLnZ0di5jYXJlZXJzLnYxLkNlcnRpZmljYXRlS2luZBISCgpvY2N1cGF0aW9uGAUgASgJEg0KBWxldmVsGAYgASgJEg4KBmlzc3VlchgHIAEoCRIOCgZudW1iZXIYCCABKAkSEQoJaXNzdWVkX29uGAkgASgJEhUKDWludGVncmF0b3JfaWQYCiABKAkSLwoLaW1wb3J0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKqMBCg9DZXJ0aWZpY2F0ZUtpbmQSIAocQ0VSVElGSUNBVEVfS0lORF9VTlNQRUNJRklFRBAAEh0KGUNFUlRJRklDQVRFX0tJTkRfVFJBSU5JTkcQARItCilDRVJUSUZJQ0FURV9LSU5EX1ZPQ0FUSU9OQUxfUVVBTElGSUNBVElPThACEiAKHENFUlRJRklDQVRFX0tJTkRfU0tJTExfTEVWRUwQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A certificate was recorded for a person.
@@ -64,6 +64,20 @@ export type CertificateRecorded = Message<"vtv.careers.v1.CertificateRecorded"> 
    * @generated from field: google.protobuf.Timestamp issued_at = 8;
    */
   issuedAt?: Timestamp | undefined;
+
+  /**
+   * Date of issue as printed on the certificate, YYYY-MM-DD (issued_at is its start in China Standard Time).
+   *
+   * @generated from field: string issued_on = 9;
+   */
+  issuedOn: string;
+
+  /**
+   * How it arrived: GRAPH (importCertificate mutation) or EVENT (CertificateImported).
+   *
+   * @generated from field: string source = 10;
+   */
+  source: string;
 };
 
 /**
@@ -72,6 +86,97 @@ export type CertificateRecorded = Message<"vtv.careers.v1.CertificateRecorded"> 
  */
 export const CertificateRecordedSchema: GenMessage<CertificateRecorded> = /*@__PURE__*/
   messageDesc(file_vtv_careers_v1_certificate, 0);
+
+/**
+ * An integrator (skill appraisal centre, certification body, training institution or the ministry
+ * platform) imports a certificate a person holds. Published by integrators to
+ * careers.certificate-import.v1, keyed by person id. Careers records it once: a redelivery, or a
+ * re-import with the same issuer, number and content, is not an error; the same issuer and number
+ * with different content is refused (and recorded as a rejection). Carries no names or ID numbers.
+ *
+ * @generated from message vtv.careers.v1.CertificateImported
+ */
+export type CertificateImported = Message<"vtv.careers.v1.CertificateImported"> & {
+  /**
+   * The integrator's own id for this import, for tracing; optional.
+   *
+   * @generated from field: string import_id = 1;
+   */
+  importId: string;
+
+  /**
+   * Opaque person id (identity's), never an ID number.
+   *
+   * @generated from field: string person_id = 2;
+   */
+  personId: string;
+
+  /**
+   * GB/T 2260 code of the issuing body's region; must lie inside the integrator's region.
+   *
+   * @generated from field: string region_code = 3;
+   */
+  regionCode: string;
+
+  /**
+   * @generated from field: vtv.careers.v1.CertificateKind kind = 4;
+   */
+  kind: CertificateKind;
+
+  /**
+   * Occupation (职业/工种), 1–100 characters.
+   *
+   * @generated from field: string occupation = 5;
+   */
+  occupation: string;
+
+  /**
+   * LEVEL_5 (五级/初级工) … LEVEL_1 (一级/高级技师); required for SKILL_LEVEL, else optional.
+   *
+   * @generated from field: string level = 6;
+   */
+  level: string;
+
+  /**
+   * Issuing body (发证机构), 1–200 characters.
+   *
+   * @generated from field: string issuer = 7;
+   */
+  issuer: string;
+
+  /**
+   * Certificate number (证书编号), 1–100 characters, unique per issuer.
+   *
+   * @generated from field: string number = 8;
+   */
+  number: string;
+
+  /**
+   * Date of issue, YYYY-MM-DD, not in the future (China Standard Time).
+   *
+   * @generated from field: string issued_on = 9;
+   */
+  issuedOn: string;
+
+  /**
+   * Client id of the importing integrator.
+   *
+   * @generated from field: string integrator_id = 10;
+   */
+  integratorId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp imported_at = 11;
+   */
+  importedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message vtv.careers.v1.CertificateImported.
+ * Use `create(CertificateImportedSchema)` to create a new message.
+ */
+export const CertificateImportedSchema: GenMessage<CertificateImported> = /*@__PURE__*/
+  messageDesc(file_vtv_careers_v1_certificate, 1);
 
 /**
  * Kind of certificate.

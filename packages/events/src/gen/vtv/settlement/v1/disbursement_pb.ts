@@ -15,10 +15,12 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/settlement/v1/disbursement.proto.
  */
 export const file_vtv_settlement_v1_disbursement: GenFile = /*@__PURE__*/
-  fileDesc("CiR2dHYvc2V0dGxlbWVudC92MS9kaXNidXJzZW1lbnQucHJvdG8SEXZ0di5zZXR0bGVtZW50LnYxItgBChBTdWJzaWR5RGlzYnVyc2VkEhcKD2Rpc2J1cnNlbWVudF9pZBgBIAEoCRIWCg5hcHBsaWNhdGlvbl9pZBgCIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgDIAEoCRIQCghjbGFzc19pZBgEIAEoCRITCgtyZWdpb25fY29kZRgFIAEoCRISCgphbW91bnRfZmVuGAYgASgDEhMKC3ZvdWNoZXJfaWRzGAcgAygJEisKB3BhaWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiR2dHYvc2V0dGxlbWVudC92MS9kaXNidXJzZW1lbnQucHJvdG8SEXZ0di5zZXR0bGVtZW50LnYxIqUCChBTdWJzaWR5RGlzYnVyc2VkEhcKD2Rpc2J1cnNlbWVudF9pZBgBIAEoCRIWCg5hcHBsaWNhdGlvbl9pZBgCIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgDIAEoCRIQCghjbGFzc19pZBgEIAEoCRITCgtyZWdpb25fY29kZRgFIAEoCRISCgphbW91bnRfZmVuGAYgASgDEhMKC3ZvdWNoZXJfaWRzGAcgAygJEisKB3BhaWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEXBheW1lbnRfcmVmZXJlbmNlGAkgASgJEhoKEmJ1ZGdldF9yZWdpb25fY29kZRgKIAEoCRIUCgxkaXNidXJzZWRfYnkYCyABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A subsidy application was paid (拨付). Vouchers settles the listed vouchers (核销) and kills their codes.
+ * Published once per application, in the same transaction as the payment; a consumer may still see it
+ * twice (at-least-once delivery) and dedupes on ce_id.
  *
  * @generated from message vtv.settlement.v1.SubsidyDisbursed
  */
@@ -49,11 +51,15 @@ export type SubsidyDisbursed = Message<"vtv.settlement.v1.SubsidyDisbursed"> & {
   regionCode: string;
 
   /**
+   * Total paid, integer fen (分).
+   *
    * @generated from field: int64 amount_fen = 6;
    */
   amountFen: bigint;
 
   /**
+   * Every voucher the payment settles: the approved trainees' vouchers, each listed once.
+   *
    * @generated from field: repeated string voucher_ids = 7;
    */
   voucherIds: string[];
@@ -62,6 +68,28 @@ export type SubsidyDisbursed = Message<"vtv.settlement.v1.SubsidyDisbursed"> & {
    * @generated from field: google.protobuf.Timestamp paid_at = 8;
    */
   paidAt?: Timestamp | undefined;
+
+  /**
+   * The treasury/bank payment reference (支付流水号).
+   *
+   * @generated from field: string payment_reference = 9;
+   */
+  paymentReference: string;
+
+  /**
+   * GB/T 2260 code of the region whose budget paid (the application's region or the nearest ancestor
+   * holding a training-subsidy budget).
+   *
+   * @generated from field: string budget_region_code = 10;
+   */
+  budgetRegionCode: string;
+
+  /**
+   * Opaque id of the staff member who recorded the payment.
+   *
+   * @generated from field: string disbursed_by = 11;
+   */
+  disbursedBy: string;
 };
 
 /**

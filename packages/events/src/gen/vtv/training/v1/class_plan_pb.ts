@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/training/v1/class_plan.proto.
  */
 export const file_vtv_training_v1_class_plan: GenFile = /*@__PURE__*/
-  fileDesc("CiB2dHYvdHJhaW5pbmcvdjEvY2xhc3NfcGxhbi5wcm90bxIPdnR2LnRyYWluaW5nLnYxIrQCChFDbGFzc1BsYW5BcHByb3ZlZBIQCghjbGFzc19pZBgBIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgCIAEoCRITCgtyZWdpb25fY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEhIKCm9jY3VwYXRpb24YBSABKAkSFQoNdHJhaW5pbmdfdHlwZRgGIAEoCRINCgVsZXZlbBgHIAEoCRIRCgloZWFkY291bnQYCCABKAUSEgoKc3RhcnRfZGF0ZRgJIAEoCRIQCghlbmRfZGF0ZRgKIAEoCRIZChFyb3N0ZXJfcGVyc29uX2lkcxgLIAMoCRIvCgthcHByb3ZlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYDSABKAkikwEKEUNsYXNzUGxhblJlamVjdGVkEhAKCGNsYXNzX2lkGAEgASgJEhYKDmluc3RpdHV0aW9uX2lkGAIgASgJEhMKC3JlZ2lvbl9jb2RlGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIvCgtyZWplY3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitAEKDVJvc3RlckNoYW5nZWQSEAoIY2xhc3NfaWQYASABKAkSFgoOaW5zdGl0dXRpb25faWQYAiABKAkSEwoLcmVnaW9uX2NvZGUYAyABKAkSGAoQYWRkZWRfcGVyc29uX2lkcxgEIAMoCRIaChJyZW1vdmVkX3BlcnNvbl9pZHMYBSADKAkSLgoKY2hhbmdlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiB2dHYvdHJhaW5pbmcvdjEvY2xhc3NfcGxhbi5wcm90bxIPdnR2LnRyYWluaW5nLnYxItsCChFDbGFzc1BsYW5BcHByb3ZlZBIQCghjbGFzc19pZBgBIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgCIAEoCRITCgtyZWdpb25fY29kZRgDIAEoCRIMCgRuYW1lGAQgASgJEhIKCm9jY3VwYXRpb24YBSABKAkSFQoNdHJhaW5pbmdfdHlwZRgGIAEoCRINCgVsZXZlbBgHIAEoCRIRCgloZWFkY291bnQYCCABKAUSEgoKc3RhcnRfZGF0ZRgJIAEoCRIQCghlbmRfZGF0ZRgKIAEoCRIZChFyb3N0ZXJfcGVyc29uX2lkcxgLIAMoCRIvCgthcHByb3ZlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYXBwcm92ZWRfYnkYDSABKAkSDgoGb25saW5lGA4gASgIEhUKDXNlc3Npb25fY291bnQYDyABKAUiqAEKEUNsYXNzUGxhblJlamVjdGVkEhAKCGNsYXNzX2lkGAEgASgJEhYKDmluc3RpdHV0aW9uX2lkGAIgASgJEhMKC3JlZ2lvbl9jb2RlGAMgASgJEg4KBnJlYXNvbhgEIAEoCRIvCgtyZWplY3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcmVqZWN0ZWRfYnkYBiABKAkiyAEKDVJvc3RlckNoYW5nZWQSEAoIY2xhc3NfaWQYASABKAkSFgoOaW5zdGl0dXRpb25faWQYAiABKAkSEwoLcmVnaW9uX2NvZGUYAyABKAkSGAoQYWRkZWRfcGVyc29uX2lkcxgEIAMoCRIaChJyZW1vdmVkX3BlcnNvbl9pZHMYBSADKAkSLgoKY2hhbmdlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY2hhbmdlZF9ieRgHIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A bureau approved a class plan (开班审核通过). Vouchers lists it as awaiting issuance (待发券).
@@ -93,6 +93,20 @@ export type ClassPlanApproved = Message<"vtv.training.v1.ClassPlanApproved"> & {
    * @generated from field: string approved_by = 13;
    */
   approvedBy: string;
+
+  /**
+   * True for an online course (线上课程); false for classroom training.
+   *
+   * @generated from field: bool online = 14;
+   */
+  online: boolean;
+
+  /**
+   * Number of scheduled sessions (课次); the denominator of attendance rates.
+   *
+   * @generated from field: int32 session_count = 15;
+   */
+  sessionCount: number;
 };
 
 /**
@@ -132,6 +146,13 @@ export type ClassPlanRejected = Message<"vtv.training.v1.ClassPlanRejected"> & {
    * @generated from field: google.protobuf.Timestamp rejected_at = 5;
    */
   rejectedAt?: Timestamp | undefined;
+
+  /**
+   * Opaque id of the staff member who rejected the plan.
+   *
+   * @generated from field: string rejected_by = 6;
+   */
+  rejectedBy: string;
 };
 
 /**
@@ -177,6 +198,13 @@ export type RosterChanged = Message<"vtv.training.v1.RosterChanged"> & {
    * @generated from field: google.protobuf.Timestamp changed_at = 6;
    */
   changedAt?: Timestamp | undefined;
+
+  /**
+   * Opaque person id of the operator who changed the roster.
+   *
+   * @generated from field: string changed_by = 7;
+   */
+  changedBy: string;
 };
 
 /**

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/training/v1/enrollment.proto.
  */
 export const file_vtv_training_v1_enrollment: GenFile = /*@__PURE__*/
-  fileDesc("CiB2dHYvdHJhaW5pbmcvdjEvZW5yb2xsbWVudC5wcm90bxIPdnR2LnRyYWluaW5nLnYxIugBChFFbnJvbGxtZW50Q3JlYXRlZBIVCg1lbnJvbGxtZW50X2lkGAEgASgJEhAKCGNsYXNzX2lkGAIgASgJEhYKDmluc3RpdHV0aW9uX2lkGAMgASgJEhEKCXBlcnNvbl9pZBgEIAEoCRITCgtyZWdpb25fY29kZRgFIAEoCRISCgpvY2N1cGF0aW9uGAYgASgJEhUKDXRyYWluaW5nX3R5cGUYByABKAkSDgoGb25saW5lGAggASgIEi8KC2Vucm9sbGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL+AQoSQXR0ZW5kYW5jZVJlY29yZGVkEhUKDWVucm9sbG1lbnRfaWQYASABKAkSEAoIY2xhc3NfaWQYAiABKAkSEQoJcGVyc29uX2lkGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSLgoGbWV0aG9kGAUgASgOMh4udnR2LnRyYWluaW5nLnYxLkNoZWNrSW5NZXRob2QSGQoRZGlzdGFuY2VfYnVja2V0X20YBiABKAUSGgoSYXR0ZW5kYW5jZV9yYXRlX2JwGAcgASgFEjEKDWNoZWNrZWRfaW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpICChJDb21wbGV0aW9uUmVjb3JkZWQSFQoNZW5yb2xsbWVudF9pZBgBIAEoCRIQCghjbGFzc19pZBgCIAEoCRIWCg5pbnN0aXR1dGlvbl9pZBgDIAEoCRIRCglwZXJzb25faWQYBCABKAkSEwoLcmVnaW9uX2NvZGUYBSABKAkSDgoGcGFzc2VkGAYgASgIEhoKEmF0dGVuZGFuY2VfcmF0ZV9icBgHIAEoBRITCgtyZXZpZXdlcl9pZBgIIAEoCRISCgpvY2N1cGF0aW9uGAkgASgJEg0KBWxldmVsGAogASgJEi8KC3JlY29yZGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqPAQoNQ2hlY2tJbk1ldGhvZBIfChtDSEVDS19JTl9NRVRIT0RfVU5TUEVDSUZJRUQQABIcChhDSEVDS19JTl9NRVRIT0RfTE9DQVRJT04QARIcChhDSEVDS19JTl9NRVRIT0RfQ0xBU1NfUVIQAhIhCh1DSEVDS19JTl9NRVRIT0RfT1BFUkFUT1JfU0NBThADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiB2dHYvdHJhaW5pbmcvdjEvZW5yb2xsbWVudC5wcm90bxIPdnR2LnRyYWluaW5nLnYxIugBChFFbnJvbGxtZW50Q3JlYXRlZBIVCg1lbnJvbGxtZW50X2lkGAEgASgJEhAKCGNsYXNzX2lkGAIgASgJEhYKDmluc3RpdHV0aW9uX2lkGAMgASgJEhEKCXBlcnNvbl9pZBgEIAEoCRITCgtyZWdpb25fY29kZRgFIAEoCRISCgpvY2N1cGF0aW9uGAYgASgJEhUKDXRyYWluaW5nX3R5cGUYByABKAkSDgoGb25saW5lGAggASgIEi8KC2Vucm9sbGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLdAgoSQXR0ZW5kYW5jZVJlY29yZGVkEhUKDWVucm9sbG1lbnRfaWQYASABKAkSEAoIY2xhc3NfaWQYAiABKAkSEQoJcGVyc29uX2lkGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSLgoGbWV0aG9kGAUgASgOMh4udnR2LnRyYWluaW5nLnYxLkNoZWNrSW5NZXRob2QSGQoRZGlzdGFuY2VfYnVja2V0X20YBiABKAUSGgoSYXR0ZW5kYW5jZV9yYXRlX2JwGAcgASgFEjEKDWNoZWNrZWRfaW5fYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmluc3RpdHV0aW9uX2lkGAkgASgJEjAKB291dGNvbWUYCiABKA4yHy52dHYudHJhaW5pbmcudjEuQ2hlY2tJbk91dGNvbWUSEwoLcmVjb3JkZWRfYnkYCyABKAkikgIKEkNvbXBsZXRpb25SZWNvcmRlZBIVCg1lbnJvbGxtZW50X2lkGAEgASgJEhAKCGNsYXNzX2lkGAIgASgJEhYKDmluc3RpdHV0aW9uX2lkGAMgASgJEhEKCXBlcnNvbl9pZBgEIAEoCRITCgtyZWdpb25fY29kZRgFIAEoCRIOCgZwYXNzZWQYBiABKAgSGgoSYXR0ZW5kYW5jZV9yYXRlX2JwGAcgASgFEhMKC3Jldmlld2VyX2lkGAggASgJEhIKCm9jY3VwYXRpb24YCSABKAkSDQoFbGV2ZWwYCiABKAkSLwoLcmVjb3JkZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKo8BCg1DaGVja0luTWV0aG9kEh8KG0NIRUNLX0lOX01FVEhPRF9VTlNQRUNJRklFRBAAEhwKGENIRUNLX0lOX01FVEhPRF9MT0NBVElPThABEhwKGENIRUNLX0lOX01FVEhPRF9DTEFTU19RUhACEiEKHUNIRUNLX0lOX01FVEhPRF9PUEVSQVRPUl9TQ0FOEAMqawoOQ2hlY2tJbk91dGNvbWUSIAocQ0hFQ0tfSU5fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGENIRUNLX0lOX09VVENPTUVfT05fVElNRRABEhkKFUNIRUNLX0lOX09VVENPTUVfTEFURRACYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A person enrolled in a class (报名). Vouchers uses a matching held voucher automatically.
@@ -125,6 +125,23 @@ export type AttendanceRecorded = Message<"vtv.training.v1.AttendanceRecorded"> &
    * @generated from field: google.protobuf.Timestamp checked_in_at = 8;
    */
   checkedInAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string institution_id = 9;
+   */
+  institutionId: string;
+
+  /**
+   * @generated from field: vtv.training.v1.CheckInOutcome outcome = 10;
+   */
+  outcome: CheckInOutcome;
+
+  /**
+   * Opaque person id of the operator who scanned the trainee (CHECK_IN_METHOD_OPERATOR_SCAN), else empty.
+   *
+   * @generated from field: string recorded_by = 11;
+   */
+  recordedBy: string;
 };
 
 /**
@@ -237,4 +254,36 @@ export enum CheckInMethod {
  */
 export const CheckInMethodSchema: GenEnum<CheckInMethod> = /*@__PURE__*/
   enumDesc(file_vtv_training_v1_enrollment, 0);
+
+/**
+ * Whether a check-in was in time.
+ *
+ * @generated from enum vtv.training.v1.CheckInOutcome
+ */
+export enum CheckInOutcome {
+  /**
+   * @generated from enum value: CHECK_IN_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Checked in before the session's late threshold.
+   *
+   * @generated from enum value: CHECK_IN_OUTCOME_ON_TIME = 1;
+   */
+  ON_TIME = 1,
+
+  /**
+   * Checked in after the late threshold but before the session ended.
+   *
+   * @generated from enum value: CHECK_IN_OUTCOME_LATE = 2;
+   */
+  LATE = 2,
+}
+
+/**
+ * Describes the enum vtv.training.v1.CheckInOutcome.
+ */
+export const CheckInOutcomeSchema: GenEnum<CheckInOutcome> = /*@__PURE__*/
+  enumDesc(file_vtv_training_v1_enrollment, 1);
 

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/training/v1/institution.proto.
  */
 export const file_vtv_training_v1_institution: GenFile = /*@__PURE__*/
-  fileDesc("CiF2dHYvdHJhaW5pbmcvdjEvaW5zdGl0dXRpb24ucHJvdG8SD3Z0di50cmFpbmluZy52MSKLAQocSW5zdGl0dXRpb25BY3RpdmF0aW9uQ2hhbmdlZBIWCg5pbnN0aXR1dGlvbl9pZBgBIAEoCRITCgtyZWdpb25fY29kZRgCIAEoCRIOCgZhY3RpdmUYAyABKAgSLgoKY2hhbmdlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingEKGU9wZXJhdG9yTWVtYmVyc2hpcENoYW5nZWQSFgoOaW5zdGl0dXRpb25faWQYASABKAkSGgoSb3BlcmF0b3JfcGVyc29uX2lkGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSDAoEbWFpbhgEIAEoCBIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiF2dHYvdHJhaW5pbmcvdjEvaW5zdGl0dXRpb24ucHJvdG8SD3Z0di50cmFpbmluZy52MSKfAQocSW5zdGl0dXRpb25BY3RpdmF0aW9uQ2hhbmdlZBIWCg5pbnN0aXR1dGlvbl9pZBgBIAEoCRITCgtyZWdpb25fY29kZRgCIAEoCRIOCgZhY3RpdmUYAyABKAgSLgoKY2hhbmdlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY2hhbmdlZF9ieRgFIAEoCSKyAQoZT3BlcmF0b3JNZW1iZXJzaGlwQ2hhbmdlZBIWCg5pbnN0aXR1dGlvbl9pZBgBIAEoCRIaChJvcGVyYXRvcl9wZXJzb25faWQYAiABKAkSDwoHZW5hYmxlZBgDIAEoCBIMCgRtYWluGAQgASgIEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNoYW5nZWRfYnkYBiABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * An institution was activated (or deactivated) for voucher issuance (关联部端).
@@ -42,6 +42,13 @@ export type InstitutionActivationChanged = Message<"vtv.training.v1.InstitutionA
    * @generated from field: google.protobuf.Timestamp changed_at = 4;
    */
   changedAt?: Timestamp | undefined;
+
+  /**
+   * Opaque id of the staff member who linked or unlinked the institution.
+   *
+   * @generated from field: string changed_by = 5;
+   */
+  changedBy: string;
 };
 
 /**
@@ -84,6 +91,13 @@ export type OperatorMembershipChanged = Message<"vtv.training.v1.OperatorMembers
    * @generated from field: google.protobuf.Timestamp changed_at = 5;
    */
   changedAt?: Timestamp | undefined;
+
+  /**
+   * Who made the change: an operator's person id, or a staff id when the bureau did (change request).
+   *
+   * @generated from field: string changed_by = 6;
+   */
+  changedBy: string;
 };
 
 /**

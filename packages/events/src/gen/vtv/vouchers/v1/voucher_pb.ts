@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vtv/vouchers/v1/voucher.proto.
  */
 export const file_vtv_vouchers_v1_voucher: GenFile = /*@__PURE__*/
-  fileDesc("Ch12dHYvdm91Y2hlcnMvdjEvdm91Y2hlci5wcm90bxIPdnR2LnZvdWNoZXJzLnYxIvUCCg1Wb3VjaGVySXNzdWVkEhIKCnZvdWNoZXJfaWQYASABKAkSGAoQaG9sZGVyX3BlcnNvbl9pZBgCIAEoCRITCgtyZWdpb25fY29kZRgDIAEoCRI0Cg1mdW5jdGlvbl9tb2RlGAQgASgOMh0udnR2LnZvdWNoZXJzLnYxLkZ1bmN0aW9uTW9kZRIWCg5mYWNlX3ZhbHVlX2ZlbhgFIAEoAxIVCg10cmFpbmluZ190eXBlGAYgASgJEhIKCm9jY3VwYXRpb24YByABKAkSEAoIY2xhc3NfaWQYCCABKAkSEAoIYmF0Y2hfaWQYCSABKAkSEwoLdGVtcGxhdGVfaWQYCiABKAkSDwoHY2xhaW1lZBgLIAEoCBIvCgt2YWxpZF91bnRpbBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJaXNzdWVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK0AwoTVm91Y2hlclN0YXRlQ2hhbmdlZBISCgp2b3VjaGVyX2lkGAEgASgJEhgKEGhvbGRlcl9wZXJzb25faWQYAiABKAkSEwoLcmVnaW9uX2NvZGUYAyABKAkSMQoKZnJvbV9zdGF0ZRgEIAEoDjIdLnZ0di52b3VjaGVycy52MS5Wb3VjaGVyU3RhdGUSLwoIdG9fc3RhdGUYBSABKA4yHS52dHYudm91Y2hlcnMudjEuVm91Y2hlclN0YXRlEhYKDmluc3RpdHV0aW9uX2lkGAYgASgJEhAKCGNsYXNzX2lkGAcgASgJEhUKDWVucm9sbG1lbnRfaWQYCCABKAkSEAoIYWN0b3JfaWQYCSABKAkSDgoGcmVhc29uGAogASgJEhYKDmZhY2VfdmFsdWVfZmVuGAsgASgDEjQKDWZ1bmN0aW9uX21vZGUYDCABKA4yHS52dHYudm91Y2hlcnMudjEuRnVuY3Rpb25Nb2RlEhUKDXRyYWluaW5nX3R5cGUYDSABKAkSLgoKY2hhbmdlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqsgEKDFZvdWNoZXJTdGF0ZRIdChlWT1VDSEVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSVk9VQ0hFUl9TVEFURV9IRUxEEAESFgoSVk9VQ0hFUl9TVEFURV9VU0VEEAISGQoVVk9VQ0hFUl9TVEFURV9TRVRUTEVEEAMSGQoVVk9VQ0hFUl9TVEFURV9FWFBJUkVEEAQSHQoZVk9VQ0hFUl9TVEFURV9JTlZBTElEQVRFRBAFKmgKDEZ1bmN0aW9uTW9kZRIdChlGVU5DVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASHAoYRlVOQ1RJT05fTU9ERV9GQUNFX1ZBTFVFEAESGwoXRlVOQ1RJT05fTU9ERV9ERURVQ1RJT04QAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch12dHYvdm91Y2hlcnMvdjEvdm91Y2hlci5wcm90bxIPdnR2LnZvdWNoZXJzLnYxIowECg1Wb3VjaGVySXNzdWVkEhIKCnZvdWNoZXJfaWQYASABKAkSGAoQaG9sZGVyX3BlcnNvbl9pZBgCIAEoCRITCgtyZWdpb25fY29kZRgDIAEoCRI0Cg1mdW5jdGlvbl9tb2RlGAQgASgOMh0udnR2LnZvdWNoZXJzLnYxLkZ1bmN0aW9uTW9kZRIWCg5mYWNlX3ZhbHVlX2ZlbhgFIAEoAxIVCg10cmFpbmluZ190eXBlGAYgASgJEhIKCm9jY3VwYXRpb24YByABKAkSEAoIY2xhc3NfaWQYCCABKAkSEAoIYmF0Y2hfaWQYCSABKAkSEwoLdGVtcGxhdGVfaWQYCiABKAkSDwoHY2xhaW1lZBgLIAEoCBIvCgt2YWxpZF91bnRpbBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJaXNzdWVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5pbnN0aXR1dGlvbl9pZBgOIAEoCRIuCgp2YWxpZF9mcm9tGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI7Cg1idXNpbmVzc19tb2RlGBAgASgOMiQudnR2LnZvdWNoZXJzLnYxLlZvdWNoZXJCdXNpbmVzc01vZGUSEAoIYWN0b3JfaWQYESABKAkivwQKE1ZvdWNoZXJTdGF0ZUNoYW5nZWQSEgoKdm91Y2hlcl9pZBgBIAEoCRIYChBob2xkZXJfcGVyc29uX2lkGAIgASgJEhMKC3JlZ2lvbl9jb2RlGAMgASgJEjEKCmZyb21fc3RhdGUYBCABKA4yHS52dHYudm91Y2hlcnMudjEuVm91Y2hlclN0YXRlEi8KCHRvX3N0YXRlGAUgASgOMh0udnR2LnZvdWNoZXJzLnYxLlZvdWNoZXJTdGF0ZRIWCg5pbnN0aXR1dGlvbl9pZBgGIAEoCRIQCghjbGFzc19pZBgHIAEoCRIVCg1lbnJvbGxtZW50X2lkGAggASgJEhAKCGFjdG9yX2lkGAkgASgJEg4KBnJlYXNvbhgKIAEoCRIWCg5mYWNlX3ZhbHVlX2ZlbhgLIAEoAxI0Cg1mdW5jdGlvbl9tb2RlGAwgASgOMh0udnR2LnZvdWNoZXJzLnYxLkZ1bmN0aW9uTW9kZRIVCg10cmFpbmluZ190eXBlGA0gASgJEi4KCmNoYW5nZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGJhdGNoX2lkGA8gASgJEhMKC3RlbXBsYXRlX2lkGBAgASgJEhcKD2Rpc2J1cnNlbWVudF9pZBgRIAEoCRISCgpvY2N1cGF0aW9uGBIgASgJEjUKCmFjdG9yX2tpbmQYEyABKA4yIS52dHYudm91Y2hlcnMudjEuVm91Y2hlckFjdG9yS2luZCqyAQoMVm91Y2hlclN0YXRlEh0KGVZPVUNIRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJWT1VDSEVSX1NUQVRFX0hFTEQQARIWChJWT1VDSEVSX1NUQVRFX1VTRUQQAhIZChVWT1VDSEVSX1NUQVRFX1NFVFRMRUQQAxIZChVWT1VDSEVSX1NUQVRFX0VYUElSRUQQBBIdChlWT1VDSEVSX1NUQVRFX0lOVkFMSURBVEVEEAUqaAoMRnVuY3Rpb25Nb2RlEh0KGUZVTkNUSU9OX01PREVfVU5TUEVDSUZJRUQQABIcChhGVU5DVElPTl9NT0RFX0ZBQ0VfVkFMVUUQARIbChdGVU5DVElPTl9NT0RFX0RFRFVDVElPThACKoIBChNWb3VjaGVyQnVzaW5lc3NNb2RlEiUKIVZPVUNIRVJfQlVTSU5FU1NfTU9ERV9VTlNQRUNJRklFRBAAEiEKHVZPVUNIRVJfQlVTSU5FU1NfTU9ERV9QT1BVTEFSEAESIQodVk9VQ0hFUl9CVVNJTkVTU19NT0RFX1VQR1JBREUQAiqzAQoQVm91Y2hlckFjdG9yS2luZBIiCh5WT1VDSEVSX0FDVE9SX0tJTkRfVU5TUEVDSUZJRUQQABIdChlWT1VDSEVSX0FDVE9SX0tJTkRfUEVSU09OEAESHwobVk9VQ0hFUl9BQ1RPUl9LSU5EX09QRVJBVE9SEAISHAoYVk9VQ0hFUl9BQ1RPUl9LSU5EX1NUQUZGEAMSHQoZVk9VQ0hFUl9BQ1RPUl9LSU5EX1NZU1RFTRAEYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A voucher came to a holder: issued (定向券) or claimed (通用券).
@@ -93,6 +93,30 @@ export type VoucherIssued = Message<"vtv.vouchers.v1.VoucherIssued"> & {
    * @generated from field: google.protobuf.Timestamp issued_at = 13;
    */
   issuedAt?: Timestamp | undefined;
+
+  /**
+   * Directed vouchers: the institution running the class.
+   *
+   * @generated from field: string institution_id = 14;
+   */
+  institutionId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp valid_from = 15;
+   */
+  validFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: vtv.vouchers.v1.VoucherBusinessMode business_mode = 16;
+   */
+  businessMode: VoucherBusinessMode;
+
+  /**
+   * Who caused the issue: staff id, a person (claim) or "vouchers" (AUTO flow).
+   *
+   * @generated from field: string actor_id = 17;
+   */
+  actorId: string;
 };
 
 /**
@@ -181,6 +205,35 @@ export type VoucherStateChanged = Message<"vtv.vouchers.v1.VoucherStateChanged">
    * @generated from field: google.protobuf.Timestamp changed_at = 14;
    */
   changedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string batch_id = 15;
+   */
+  batchId: string;
+
+  /**
+   * @generated from field: string template_id = 16;
+   */
+  templateId: string;
+
+  /**
+   * Set when the change is a settlement (核销): the disbursement that paid it.
+   *
+   * @generated from field: string disbursement_id = 17;
+   */
+  disbursementId: string;
+
+  /**
+   * @generated from field: string occupation = 18;
+   */
+  occupation: string;
+
+  /**
+   * What kind of actor caused the change.
+   *
+   * @generated from field: vtv.vouchers.v1.VoucherActorKind actor_kind = 19;
+   */
+  actorKind: VoucherActorKind;
 };
 
 /**
@@ -260,4 +313,82 @@ export enum FunctionMode {
  */
 export const FunctionModeSchema: GenEnum<FunctionMode> = /*@__PURE__*/
   enumDesc(file_vtv_vouchers_v1_voucher, 1);
+
+/**
+ * Business mode (券业务模式).
+ *
+ * @generated from enum vtv.vouchers.v1.VoucherBusinessMode
+ */
+export enum VoucherBusinessMode {
+  /**
+   * @generated from enum value: VOUCHER_BUSINESS_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 普及型: aimed at e.g. rural migrant workers.
+   *
+   * @generated from enum value: VOUCHER_BUSINESS_MODE_POPULAR = 1;
+   */
+  POPULAR = 1,
+
+  /**
+   * 提升型: enterprise employees.
+   *
+   * @generated from enum value: VOUCHER_BUSINESS_MODE_UPGRADE = 2;
+   */
+  UPGRADE = 2,
+}
+
+/**
+ * Describes the enum vtv.vouchers.v1.VoucherBusinessMode.
+ */
+export const VoucherBusinessModeSchema: GenEnum<VoucherBusinessMode> = /*@__PURE__*/
+  enumDesc(file_vtv_vouchers_v1_voucher, 2);
+
+/**
+ * Who caused a change.
+ *
+ * @generated from enum vtv.vouchers.v1.VoucherActorKind
+ */
+export enum VoucherActorKind {
+  /**
+   * @generated from enum value: VOUCHER_ACTOR_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The holder (claim, online deduction).
+   *
+   * @generated from enum value: VOUCHER_ACTOR_KIND_PERSON = 1;
+   */
+  PERSON = 1,
+
+  /**
+   * An institution operator (经办人) scanning or typing a code.
+   *
+   * @generated from enum value: VOUCHER_ACTOR_KIND_OPERATOR = 2;
+   */
+  OPERATOR = 2,
+
+  /**
+   * HRSS staff.
+   *
+   * @generated from enum value: VOUCHER_ACTOR_KIND_STAFF = 3;
+   */
+  STAFF = 3,
+
+  /**
+   * Another service's event (training, settlement) or this service's schedule.
+   *
+   * @generated from enum value: VOUCHER_ACTOR_KIND_SYSTEM = 4;
+   */
+  SYSTEM = 4,
+}
+
+/**
+ * Describes the enum vtv.vouchers.v1.VoucherActorKind.
+ */
+export const VoucherActorKindSchema: GenEnum<VoucherActorKind> = /*@__PURE__*/
+  enumDesc(file_vtv_vouchers_v1_voucher, 3);
 
