@@ -161,7 +161,8 @@ export class KafkaBus implements EventBus {
 
   private async getAdmin(): Promise<Admin> {
     if (!this.admin) {
-      const admin = this.kafka.admin();
+      // Topic creation waits for leaders; a loaded broker needs more patience than the clients' default.
+      const admin = this.kafka.admin({ retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 } });
       await admin.connect();
       this.admin = admin;
     }

@@ -122,6 +122,7 @@ export class OutboxRelay {
   private wake?: () => void;
   /** A notification that arrived while no sleep was pending; the next sleep returns at once. */
   private notified = false;
+  private abortBackoff?: () => void;
   private loop?: Promise<void>;
   private failures = 0;
 
@@ -185,8 +186,15 @@ export class OutboxRelay {
           { err, failures: this.failures, retryInMs: Math.round(delay) },
           'outbox publish failed',
         );
-        // Notifications must not cut a backoff short, or a broker outage becomes a hot loop.
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        // Notifications must not cut a backoff short, or a broker outage becomes a hot loop; stop() may.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.abortBackoff = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.abortBackoff = undefined;
       }
     }
   }
@@ -251,6 +259,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
+    this.abortBackoff?.();
     await this.loop;
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
