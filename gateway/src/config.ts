@@ -61,6 +61,17 @@ export const gatewayConfig = z
     TRAINING_URL: optionalUrl,
     SETTLEMENT_URL: optionalUrl,
     CAREERS_URL: optionalUrl,
+    /**
+     * URL overrides for any subgraph, including a province's own: `name=url,name=url`. Lets an
+     * integrator's subgraph be pointed at without a code change (the named *_URL variables win).
+     */
+    SUBGRAPH_URLS: z
+      .string()
+      .regex(
+        /^([a-z][a-z0-9-]*=https?:\/\/[^,\s]+)(,[a-z][a-z0-9-]*=https?:\/\/[^,\s]+)*$/,
+        'must be name=url pairs separated by commas',
+      )
+      .optional(),
     SUBGRAPH_TIMEOUT_MS: int(1, 10_000),
     /** Keep-alive sockets per subgraph. */
     SUBGRAPH_MAX_SOCKETS: int(1, 64),
@@ -113,6 +124,10 @@ export type GatewayConfig = z.infer<typeof gatewayConfig>;
 
 export function subgraphUrlOverrides(c: GatewayConfig): Record<string, string> {
   const out: Record<string, string> = {};
+  for (const pair of c.SUBGRAPH_URLS?.split(',') ?? []) {
+    const at = pair.indexOf('=');
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   for (const name of SUBGRAPHS) {
     const url = c[`${name.toUpperCase()}_URL` as keyof GatewayConfig];
     if (typeof url === 'string') out[name] = url;
