@@ -261,6 +261,13 @@ async function scanOutboxes(databaseUrl: string): Promise<Report> {
   return report;
 }
 
+/**
+ * Namespaces whose events carry personal data on purpose: the tap's own test plants a canary there to prove
+ * the tap sees a namespace that lives for a second. Their findings are reported, not failed on.
+ */
+export const CANARY_PREFIX = 'privacycanary_';
+const isCanary = (f: { topic: string }) => f.topic.startsWith(CANARY_PREFIX);
+
 function summary(r: Report): string {
   const missed = Object.values(r.missed).reduce((a, b) => a + b, 0);
   return `${r.source}: ${r.records} event(s) on ${Object.keys(r.byTopic).length} topic(s)/table(s), ${r.findings.length} finding(s)${r.source === 'tap' ? `, ${missed} missed` : ''}`;
@@ -301,13 +308,15 @@ async function main(): Promise<void> {
     let bad = 0;
     for (const r of reports) {
       console.log(summary(r));
-      for (const f of r.findings)
+      for (const f of r.findings.filter(isCanary))
+        console.log(`  canary caught (planted by a test, expected): ${f.kind} in ${f.topic}`);
+      for (const f of r.findings.filter((f) => !isCanary(f)))
         console.error(
           `  ${f.kind} in ${f.topic}${f.offset ? `@${f.offset}` : ''} ${f.type} ${f.where}: ${f.excerpt}`,
         );
       for (const [k, n] of Object.entries(r.missed))
         console.error(`  missed ${n} record(s) of ${k} (topic deleted before the tap read them)`);
-      bad += r.findings.length + Object.keys(r.missed).length;
+      bad += r.findings.filter((f) => !isCanary(f)).length + Object.keys(r.missed).length;
     }
     if (bad > 0) {
       console.error('privacy scan FAILED: personal data in events, or events the scan could not see');
