@@ -1,0 +1,94 @@
+/**
+ * The platform's permission catalogue: every permission a role (角色) can hold, in one place. Roles are
+ * named sets of these; staff tokens carry the union of their roles' permissions; services check them
+ * with `requirePermission`. A permission not listed here cannot be granted.
+ */
+export const Permission = {
+  /** 人员查询: read people (masked) in one's region subtree. */
+  PERSON_READ: 'person:read',
+  /** 查看完整身份证号: reveal a full ID number (audited). */
+  PERSON_REVEAL: 'person:reveal',
+  /** 签发电子社保卡: issue an e-SSC on someone's behalf (counters, issuance channels). */
+  PERSON_CARD_ISSUE: 'person:card:issue',
+
+  /** 培训券发放: rules, batches and issuance. */
+  VOUCHERS_ISSUE: 'vouchers:issue',
+  /** 培训券查询. */
+  VOUCHERS_READ: 'vouchers:read',
+
+  /** 培训机构管理. */
+  TRAINING_INSTITUTION_WRITE: 'training:institution:write',
+  /** 开班申报. */
+  TRAINING_CLASS_SUBMIT: 'training:class:submit',
+  /** 开班审核. */
+  TRAINING_CLASS_APPROVE: 'training:class:approve',
+
+  /** 补贴结算查询. */
+  SETTLEMENT_READ: 'settlement:read',
+
+  /** 证书与档案查询. */
+  CAREERS_READ: 'careers:read',
+  /** 岗位发布. */
+  CAREERS_JOBS_WRITE: 'careers:jobs:write',
+
+  /** 机构管理: departments (科室) of a bureau. */
+  ADMIN_DEPARTMENTS_WRITE: 'admin:departments:write',
+  /** 角色管理: roles and their permissions. */
+  ADMIN_ROLES_WRITE: 'admin:roles:write',
+  /** 用户管理 (read). */
+  ADMIN_USERS_READ: 'admin:users:read',
+  /** 用户管理: create staff users, configure their roles, enable/disable them. */
+  ADMIN_USERS_WRITE: 'admin:users:write',
+  /** 接入方管理: machine clients for integrators. */
+  ADMIN_CLIENTS_WRITE: 'admin:clients:write',
+  /** 密钥轮换: re-encrypt personal data under the newest key. */
+  ADMIN_KEYS_ROTATE: 'admin:keys:rotate',
+  /** 审计日志查询. */
+  AUDIT_READ: 'audit:read',
+} as const;
+export type Permission = (typeof Permission)[keyof typeof Permission];
+
+export interface PermissionSpec {
+  name: Permission;
+  /** The console module (模块) the permission belongs to. */
+  module: string;
+  description: string;
+  /** Administration permissions are for people only: machine clients can never hold them. */
+  staffOnly: boolean;
+}
+
+const spec = (name: Permission, module: string, description: string, staffOnly = false): PermissionSpec => ({
+  name,
+  module,
+  description,
+  staffOnly,
+});
+
+export const PERMISSION_CATALOGUE: readonly PermissionSpec[] = Object.freeze([
+  spec(Permission.PERSON_READ, '人员管理', '查询本辖区人员（脱敏）'),
+  spec(Permission.PERSON_REVEAL, '人员管理', '查看完整身份证号（留痕审计）', true),
+  spec(Permission.PERSON_CARD_ISSUE, '人员管理', '签发电子社保卡'),
+  spec(Permission.VOUCHERS_ISSUE, '培训券管理', '发券规则、发券批次与发放'),
+  spec(Permission.VOUCHERS_READ, '培训券管理', '培训券记录查询'),
+  spec(Permission.TRAINING_INSTITUTION_WRITE, '培训管理', '培训机构管理'),
+  spec(Permission.TRAINING_CLASS_SUBMIT, '培训管理', '开班方案申报'),
+  spec(Permission.TRAINING_CLASS_APPROVE, '培训管理', '开班审核'),
+  spec(Permission.SETTLEMENT_READ, '补贴结算', '补贴申请与拨付查询'),
+  spec(Permission.CAREERS_READ, '就业服务', '证书与培训档案查询'),
+  spec(Permission.CAREERS_JOBS_WRITE, '就业服务', '岗位发布'),
+  spec(Permission.ADMIN_DEPARTMENTS_WRITE, '系统管理', '机构（科室）管理', true),
+  spec(Permission.ADMIN_ROLES_WRITE, '系统管理', '角色管理与分配权限', true),
+  spec(Permission.ADMIN_USERS_READ, '系统管理', '用户（人社经办）查询', true),
+  spec(Permission.ADMIN_USERS_WRITE, '系统管理', '用户管理、配置角色、启用停用', true),
+  spec(Permission.ADMIN_CLIENTS_WRITE, '系统管理', '接入方（机器客户端）管理', true),
+  spec(Permission.ADMIN_KEYS_ROTATE, '系统管理', '个人信息加密密钥轮换', true),
+  spec(Permission.AUDIT_READ, '系统管理', '审计日志查询', true),
+]);
+
+const NAMES = new Set<string>(PERMISSION_CATALOGUE.map((p) => p.name));
+
+export function isPermission(value: string): value is Permission {
+  return NAMES.has(value);
+}
+
+export const ALL_PERMISSIONS: readonly Permission[] = Object.freeze(PERMISSION_CATALOGUE.map((p) => p.name));
