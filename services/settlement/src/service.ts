@@ -50,10 +50,17 @@ export const settlement = defineService<SettlementServices, SettlementConfig>({
     const ledger = new LedgerRepository();
     const audit = new AuditRepository();
     const rules = new RulesService(ds, new RulesRepository(), audit);
-    const applications = new SubsidyApplicationService(ds, applicationRepo, new EvidenceRepository(), rules, audit, {
-      minAttendanceBp: config.SETTLEMENT_MIN_ATTENDANCE_BP,
-      maxLines: config.SETTLEMENT_MAX_LINES,
-    });
+    const applications = new SubsidyApplicationService(
+      ds,
+      applicationRepo,
+      new EvidenceRepository(),
+      rules,
+      audit,
+      {
+        minAttendanceBp: config.SETTLEMENT_MIN_ATTENDANCE_BP,
+        maxLines: config.SETTLEMENT_MAX_LINES,
+      },
+    );
     return {
       applications,
       rules,

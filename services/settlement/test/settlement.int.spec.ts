@@ -3,7 +3,11 @@ import { startService, type RunningService } from '@vtv/runtime';
 import { createTestDatabase, type TestDatabase } from '@vtv/testing';
 import request from 'supertest';
 import type { SettlementConfig } from '../src/config';
-import { DisbursementRepository, SubsidyApplicationRepository, type NewSubsidyApplication } from '../src/data/repositories';
+import {
+  DisbursementRepository,
+  SubsidyApplicationRepository,
+  type NewSubsidyApplication,
+} from '../src/data/repositories';
 import { settlement, type SettlementServices } from '../src/service';
 
 const SECRET = 'x'.repeat(32);
@@ -243,7 +247,13 @@ describe('settlement subgraph', () => {
       applications.insert({ institutionId, classId, regionCode: '410400', state: 'SUBMITTED' }),
     ).rejects.toThrow(/check constraint/);
     await expect(
-      applications.insert({ institutionId, classId, regionCode: '410400', state: 'PAID', submittedAt: new Date() }),
+      applications.insert({
+        institutionId,
+        classId,
+        regionCode: '410400',
+        state: 'PAID',
+        submittedAt: new Date(),
+      }),
     ).rejects.toThrow(/check constraint/);
     const app = await applications.insert({
       institutionId,

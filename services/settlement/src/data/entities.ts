@@ -8,12 +8,7 @@ export const fen: ValueTransformer = {
 };
 
 export type SubsidyApplicationState =
-  | 'DRAFT'
-  | 'SUBMITTED'
-  | 'FIRST_APPROVED'
-  | 'APPROVED'
-  | 'REJECTED'
-  | 'PAID';
+  'DRAFT' | 'SUBMITTED' | 'FIRST_APPROVED' | 'APPROVED' | 'REJECTED' | 'PAID';
 
 export type ReviewMode = 'SINGLE' | 'TWO_LEVEL';
 

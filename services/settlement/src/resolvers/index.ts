@@ -1,5 +1,10 @@
 import { badInput, mutationPayload, type PageArgs, type RequestContext } from '@vtv/kit';
-import type { DisbursementRow, ReviewMode, SubsidyApplicationRow, SubsidyApplicationState } from '../data/entities';
+import type {
+  DisbursementRow,
+  ReviewMode,
+  SubsidyApplicationRow,
+  SubsidyApplicationState,
+} from '../data/entities';
 import type { LineRow } from '../data/repositories';
 import { FenScalar } from '../domain/money';
 import type { SettlementServices } from '../service';
@@ -54,9 +59,16 @@ export const resolvers = {
   },
 
   Mutation: {
-    createSubsidyApplication: (_: unknown, { input }: { input: { classId: string; lines: LineInput[] } }, ctx: Ctx) =>
+    createSubsidyApplication: (
+      _: unknown,
+      { input }: { input: { classId: string; lines: LineInput[] } },
+      ctx: Ctx,
+    ) =>
       mutationPayload(async () =>
-        applicationPayload(ctx, await ctx.applications.create(ctx.caller, { ...input, lines: linesInput(input.lines) })),
+        applicationPayload(
+          ctx,
+          await ctx.applications.create(ctx.caller, { ...input, lines: linesInput(input.lines) }),
+        ),
       ),
     addSubsidyApplicationLines: (
       _: unknown,
@@ -105,7 +117,10 @@ export const resolvers = {
       _: unknown,
       { input }: { input: { regionCode: string; mode: ReviewMode } },
       ctx: Ctx,
-    ) => mutationPayload(async () => ({ rule: await ctx.rules.setReviewRule(ctx.caller, input.regionCode, input.mode) })),
+    ) =>
+      mutationPayload(async () => ({
+        rule: await ctx.rules.setReviewRule(ctx.caller, input.regionCode, input.mode),
+      })),
     setSubsidyStandard: (
       _: unknown,
       {
@@ -125,7 +140,8 @@ export const resolvers = {
   },
   TrainingClass: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    subsidyApplications: (c: { id: string }, _: unknown, ctx: Ctx) => ctx.applications.forClass(ctx.caller, c.id),
+    subsidyApplications: (c: { id: string }, _: unknown, ctx: Ctx) =>
+      ctx.applications.forClass(ctx.caller, c.id),
   },
 
   SubsidyApplication: {

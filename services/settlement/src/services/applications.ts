@@ -75,13 +75,20 @@ export function normaliseLines(lines: LineInput[]): NewLine[] {
     if (!isUuid(personId)) throw badInput(`lines.${i}.personId`, 'personId must be a person id');
     if (!isUuid(voucherId)) throw badInput(`lines.${i}.voucherId`, 'voucherId must be a voucher id');
     if (seen.has(voucherId))
-      throw new DomainError('DUPLICATE_VOUCHER', `Voucher ${voucherId} is listed twice`, `lines.${i}.voucherId`);
+      throw new DomainError(
+        'DUPLICATE_VOUCHER',
+        `Voucher ${voucherId} is listed twice`,
+        `lines.${i}.voucherId`,
+      );
     seen.add(voucherId);
     let certificateNumber: string | null = null;
     if (l.certificateNumber != null && l.certificateNumber.trim() !== '') {
       certificateNumber = l.certificateNumber.trim();
       if (!CERT_RE.test(certificateNumber))
-        throw badInput(`lines.${i}.certificateNumber`, 'certificateNumber must be 1-64 letters, digits or ._:/()-');
+        throw badInput(
+          `lines.${i}.certificateNumber`,
+          'certificateNumber must be 1-64 letters, digits or ._:/()-',
+        );
     }
     return { personId, voucherId, certificateNumber };
   });
@@ -283,7 +290,10 @@ export class SubsidyApplicationService {
     return this.write(async (m) => {
       const app = await this.lockForOperator(m, id, operator);
       if (app.state !== 'DRAFT' && app.state !== 'REJECTED')
-        throw new DomainError(ErrorCode.INVALID_STATE, `An application in state ${app.state} cannot be submitted`);
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          `An application in state ${app.state} cannot be submitted`,
+        );
       if ((await this.applications.countLines(m, app.id)) === 0)
         throw new DomainError(ErrorCode.INVALID_STATE, 'An application needs at least one trainee');
       if (app.state === 'REJECTED') await this.holdVouchersAgain(m, app.id);
@@ -355,7 +365,11 @@ export class SubsidyApplicationService {
     }
   }
 
-  private async lockForOperator(m: EntityManager, id: string, operator: string): Promise<SubsidyApplicationRow> {
+  private async lockForOperator(
+    m: EntityManager,
+    id: string,
+    operator: string,
+  ): Promise<SubsidyApplicationRow> {
     if (!isUuid(id)) throw notFound();
     const app = await this.applications.lock(m, id.toLowerCase());
     if (!app || !(await this.evidence.isOperator(m, app.institutionId, operator))) throw notFound();
@@ -374,7 +388,11 @@ export class SubsidyApplicationService {
     const voucherIds = lines.map((l) => l.voucherId);
     const listed = await this.applications.alreadyListed(m, app.id, voucherIds);
     if (listed.length)
-      throw new DomainError('DUPLICATE_VOUCHER', `Voucher ${listed[0]} is already on this application`, 'lines');
+      throw new DomainError(
+        'DUPLICATE_VOUCHER',
+        `Voucher ${listed[0]} is already on this application`,
+        'lines',
+      );
     const taken = await this.applications.heldElsewhere(m, voucherIds, app.id);
     if (taken.length) throw voucherTaken(taken[0]!.voucherId, taken[0]!.applicationId);
     const count = (await this.applications.countLines(m, app.id)) + lines.length;

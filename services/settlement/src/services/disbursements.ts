@@ -50,7 +50,9 @@ export class DisbursementService {
     if (!isUuid(id)) return null;
     const disbursement = await this.disbursements.byId(id.toLowerCase());
     if (!disbursement) return null;
-    return (await this.applicationService.visibleTo(caller, disbursement.applicationId)) ? disbursement : null;
+    return (await this.applicationService.visibleTo(caller, disbursement.applicationId))
+      ? disbursement
+      : null;
   }
 
   /** The payment for an application the caller already sees. */
@@ -106,7 +108,10 @@ export class DisbursementService {
             );
           }
           if (app.state !== 'APPROVED')
-            throw new DomainError(ErrorCode.INVALID_STATE, `An application in state ${app.state} cannot be paid`);
+            throw new DomainError(
+              ErrorCode.INVALID_STATE,
+              `An application in state ${app.state} cannot be paid`,
+            );
           if (await this.disbursements.byReference(m, reference))
             throw new DomainError(
               'PAYMENT_REFERENCE_USED',
@@ -132,7 +137,9 @@ export class DisbursementService {
 
           const voucherIds = await this.applications.approvedVoucherIds(m, app.id);
           if (voucherIds.length !== app.approvedLineCount)
-            throw new Error(`application ${app.id}: ${voucherIds.length} approved vouchers, expected ${app.approvedLineCount}`);
+            throw new Error(
+              `application ${app.id}: ${voucherIds.length} approved vouchers, expected ${app.approvedLineCount}`,
+            );
           const disbursement = await this.disbursements.insert(m, {
             applicationId: app.id,
             amountFen: amount,
@@ -143,7 +150,8 @@ export class DisbursementService {
             disbursedBy: staff.id,
           });
           const settled = await this.applications.settleVouchers(m, app.id, disbursement.id);
-          if (settled !== voucherIds.length) throw new Error(`application ${app.id}: settled ${settled} vouchers`);
+          if (settled !== voucherIds.length)
+            throw new Error(`application ${app.id}: settled ${settled} vouchers`);
           await this.ledger.post(
             m,
             {
@@ -183,7 +191,10 @@ export class DisbursementService {
     } catch (err) {
       // The constraints are the last word when two payments race past every check above.
       if (isUniqueViolation(err, 'settled_vouchers_pkey'))
-        throw new DomainError('VOUCHER_ALREADY_SETTLED', 'A voucher of this application was already paid for');
+        throw new DomainError(
+          'VOUCHER_ALREADY_SETTLED',
+          'A voucher of this application was already paid for',
+        );
       if (isUniqueViolation(err, 'disbursements_payment_reference_key'))
         throw new DomainError(
           'PAYMENT_REFERENCE_USED',
