@@ -193,7 +193,8 @@ test('Person resolves across identity and vouchers for the person themself only'
   expect(issued.body.data.issueCard.errors).toEqual([]);
   const personId: string = issued.body.data.issueCard.person.id;
   await stack.services.vouchers!.deps.ds.query(
-    `INSERT INTO vouchers (id, holder_person_id, region_code, state, face_value_fen) VALUES ($1, $2, '420102', 'HELD', 80000)`,
+    `INSERT INTO vouchers (id, holder_person_id, region_code, state, kind, training_type, face_value_fen, valid_until)
+     VALUES ($1, $2, '420102', 'HELD', 'DIRECTED', '岗位技能提升培训', 80000, now() + interval '30 days')`,
     [uuidv7(), personId],
   );
   const me = await tokens.issue({ kind: 'person', id: personId, permissions: [] });

@@ -102,7 +102,7 @@ export const vouchers = defineService<VouchersServices, VouchersConfig>({
     new PollingJob({
       name: 'vouchers.redeemed-token-purge',
       intervalMs: 10 * 60_000,
-      run: () => s.deps.repos.vouchers.purgeTokens(new Date(Date.now() - TOKEN_RETENTION_MS)),
+      run: () => s.deps.repos.vouchers.purgeTokens(new Date(s.deps.now().getTime() - TOKEN_RETENTION_MS)),
       logger: d.logger,
     }),
   ],
