@@ -8,6 +8,7 @@
  */
 import { fromBinary } from '@bufbuild/protobuf';
 import {
+  CompletionRecordedSchema,
   SubsidyDisbursedSchema,
   TOPICS,
   VoucherState,
@@ -775,4 +776,95 @@ it('keeps the ledger and the audit trail append-only', async () => {
     }),
   ).rejects.toThrow(/does not balance/);
   expect(await ledgerState(w)).toEqual({ total: '0', unbalanced: 0 });
+});
+
+it('adds trainees in batches, re-reads late evidence on demand, and follows operator membership', async () => {
+  const early = await trainee({ classId: C1, regionCode: '420102', passed: null }); // completion not yet recorded
+  const later = await trainee({ classId: C1, regionCode: '420102' });
+  await w.settled();
+  const created = await create(op1, C1, [early]);
+  const id = created.application.id as string;
+  const added = await w.gql(
+    op1,
+    `mutation ($input: AddSubsidyApplicationLinesInput!) { addSubsidyApplicationLines(input: $input) ${PAYLOAD} }`,
+    { input: { applicationId: id, lines: [later] } },
+  );
+  expect(added.body.data.addSubsidyApplicationLines.application).toMatchObject({
+    state: 'DRAFT',
+    lineCount: 2,
+  });
+  const tooMany = await w.gql(
+    op1,
+    `mutation ($input: AddSubsidyApplicationLinesInput!) { addSubsidyApplicationLines(input: $input) { errors { code field } } }`,
+    {
+      input: {
+        applicationId: id,
+        lines: Array.from({ length: 2001 }, () => ({ personId: uuidv7(), voucherId: uuidv7() })),
+      },
+    },
+  );
+  expect(tooMany.body.data.addSubsidyApplicationLines.errors).toEqual([
+    { code: 'BAD_USER_INPUT', field: 'lines' },
+  ]);
+  const bad = await create(op1, C1, [{ personId: 'not-an-id', voucherId: uuidv7() }]);
+  expect(bad.errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'lines.0.personId' });
+
+  const submitted = await submit(op1, id);
+  expect(submitted.application).toMatchObject({ state: 'SUBMITTED', anomalyCount: 1 });
+  expect((await lines(reviewerA, id, true))[0]!.anomalies.map((a) => a.code)).toEqual([
+    'NO_COMPLETION_RESULT',
+  ]);
+  // Trainees can no longer be changed once filed.
+  const frozen = await w.gql(
+    op1,
+    `mutation ($input: AddSubsidyApplicationLinesInput!) { addSubsidyApplicationLines(input: $input) { errors { code } } }`,
+    { input: { applicationId: id, lines: [{ personId: uuidv7(), voucherId: uuidv7() }] } },
+  );
+  expect(frozen.body.data.addSubsidyApplicationLines.errors[0].code).toBe('INVALID_STATE');
+
+  // The completion result arrives; a reviewer re-reads the evidence and the flag is gone.
+  const [enrollment] = await w.running.deps.ds.query(
+    'SELECT enrollment_id FROM evidence_enrollments WHERE person_id = $1',
+    [early.personId],
+  );
+  await w.publish(
+    CompletionRecordedSchema,
+    TOPICS.trainingEnrollment.name,
+    C1,
+    {
+      enrollmentId: enrollment.enrollment_id,
+      classId: C1,
+      institutionId: I1,
+      personId: early.personId,
+      regionCode: '420102',
+      passed: true,
+      attendanceRateBp: 9100,
+      recordedAt: timestampFromDate(new Date()),
+    },
+    '/vtv/training',
+  );
+  await w.settled();
+  const reread = await w.gql(
+    reviewerA,
+    `mutation ($id: ID!) { reevaluateSubsidyApplication(id: $id) ${PAYLOAD} }`,
+    { id },
+  );
+  expect(reread.body.data.reevaluateSubsidyApplication.application).toMatchObject({ anomalyCount: 0 });
+  expect((await lines(reviewerA, id)).find((l) => l.trainee.id === early.personId)!.evidence).toMatchObject({
+    passed: true,
+    attendanceRateBp: 9100,
+  });
+
+  // A disabled operator (经办人) no longer sees or acts for the institution.
+  await w.operator(I1, op1.id!, false);
+  await w.settled();
+  expect(
+    (await w.gql(op1, `query ($id: ID!) { subsidyApplication(id: $id) { id } }`, { id })).body.data
+      .subsidyApplication,
+  ).toBeNull();
+  expect((await create(op1, C1, [{ personId: uuidv7(), voucherId: uuidv7() }])).errors[0].code).toBe(
+    'NOT_FOUND',
+  );
+  await w.operator(I1, op1.id!, true);
+  await w.settled();
 });
