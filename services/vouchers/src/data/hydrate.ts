@@ -36,3 +36,9 @@ export function returned(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result) && Array.isArray(result[0])) return result[0] as Record<string, unknown>[];
   return result as Record<string, unknown>[];
 }
+
+/** SQL: the region subtree rooted at `rootColumn` contains the code in `codeSql` (GB/T 2260 prefixes). */
+export function subtreeContains(rootColumn: string, codeSql: string): string {
+  return `${codeSql} LIKE (CASE WHEN ${rootColumn} LIKE '%0000' THEN left(${rootColumn}, 2)
+    WHEN ${rootColumn} LIKE '%00' THEN left(${rootColumn}, 4) ELSE ${rootColumn} END) || '%'`;
+}

@@ -1,12 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { TemplateRow } from './entities';
-import { hydrate, returned } from './hydrate';
-
-/** SQL for "the region subtree rooted at <col> contains $param" (GB/T 2260 prefixes). */
-export function subtreeContains(rootColumn: string, codeParam: string): string {
-  return `${codeParam} LIKE (CASE WHEN ${rootColumn} LIKE '%0000' THEN left(${rootColumn}, 2)
-    WHEN ${rootColumn} LIKE '%00' THEN left(${rootColumn}, 4) ELSE ${rootColumn} END) || '%'`;
-}
+import { hydrate, returned, subtreeContains } from './hydrate';
 
 export class TemplateRepository {
   constructor(private readonly ds: DataSource) {}

@@ -9,7 +9,7 @@ import {
   type VoucherKind,
   type VoucherState,
 } from './entities';
-import { hydrate, hydrateAll, returned } from './hydrate';
+import { hydrate, hydrateAll, returned, subtreeContains } from './hydrate';
 
 export interface NewVoucher {
   id: string;
@@ -285,9 +285,7 @@ export class VoucherRepository {
        WHERE holder_person_id = $1 AND state = 'HELD' AND valid_from <= $6 AND valid_until > $6
          AND (class_id = $2
               OR (kind = 'GENERAL' AND training_type = $3 AND (occupation IS NULL OR occupation = $4)
-                  AND $5 LIKE (CASE WHEN region_code LIKE '%0000' THEN left(region_code, 2)
-                                    WHEN region_code LIKE '%00' THEN left(region_code, 4)
-                                    ELSE region_code END) || '%'))
+                  AND ${subtreeContains('region_code', '$5')}))
        ORDER BY (class_id = $2) DESC NULLS LAST, valid_until ASC
        LIMIT 1 FOR UPDATE SKIP LOCKED`,
       [e.personId, e.classId, e.trainingType, e.occupation, e.regionCode, at],

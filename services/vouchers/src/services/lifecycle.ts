@@ -5,7 +5,7 @@ import type { TransitionSet, TransitionedVoucher, VoucherSelector } from '../dat
 import { sourcesOf } from '../domain/lifecycle';
 import { VoucherError } from '../errors';
 import { voucherEvents } from '../events/outgoing';
-import type { Actor } from './access';
+import { SYSTEM, type Actor } from './access';
 import type { Deps } from './context';
 
 export interface TransitionRequest {
@@ -128,7 +128,7 @@ export class Lifecycle {
         { dueAt: at, limit },
         {
           to: 'EXPIRED',
-          actor: { kind: 'SYSTEM', id: 'vouchers' },
+          actor: SYSTEM,
           reason: 'validity ended unused (到期未使用)',
           at,
         },

@@ -9,7 +9,7 @@ import type {
 } from '../data/entities';
 import { chinaDate } from '../domain/dates';
 import { regionChain, resolveFields, ruleApplies, type Resolved } from '../domain/rules';
-import { VOUCHERS_READ, VOUCHERS_RULES_WRITE } from '../permissions';
+import { VOUCHERS_ISSUE, VOUCHERS_READ, VOUCHERS_REVIEW, VOUCHERS_RULES_WRITE } from '../permissions';
 import { requireInRegion, staffActor, staffRegion, staffSees } from './access';
 import { audit, type Deps } from './context';
 import {
@@ -134,7 +134,7 @@ export class RuleService {
 
   /** Rules are readable by staff who issue, review or configure in the region. */
   private requireReader(caller: Caller, regionCode: string): void {
-    const ok = [VOUCHERS_READ, VOUCHERS_RULES_WRITE, 'vouchers:issue', 'vouchers:review'].some((p) =>
+    const ok = [VOUCHERS_READ, VOUCHERS_RULES_WRITE, VOUCHERS_ISSUE, VOUCHERS_REVIEW].some((p) =>
       staffSees(caller, p, regionCode),
     );
     if (!ok) throw new DomainError(ErrorCode.FORBIDDEN, 'Not allowed to read this region’s voucher rules');
