@@ -23,7 +23,14 @@ export async function createKafkaNamespace(prefix = 'test'): Promise<KafkaNamesp
     logger: createLogger('test', 'warn'),
     namespace,
   });
-  await admin.ensureTopics(allTopicSpecs());
+  try {
+    await admin.ensureTopics(allTopicSpecs());
+  } catch (err) {
+    // A loaded broker can fail half-way: remove what was created rather than leak it.
+    await admin.deleteNamespace().catch(() => undefined);
+    await admin.close();
+    throw err;
+  }
   return {
     namespace,
     brokers,

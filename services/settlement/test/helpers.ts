@@ -84,7 +84,13 @@ export class World {
 
   static async create(prefix: string, opts: Omit<StartOptions, 'env'> = {}): Promise<World> {
     const db = await createTestDatabase(prefix);
-    const ns = await createKafkaNamespace(prefix);
+    let ns: KafkaNamespace;
+    try {
+      ns = await createKafkaNamespace(prefix);
+    } catch (err) {
+      await db.drop();
+      throw err;
+    }
     const w = new World(db, ns);
     w.bus = new KafkaBus({
       brokers: ns.brokers.split(','),
@@ -92,7 +98,12 @@ export class World {
       logger: quiet,
       namespace: ns.namespace,
     });
-    w.running = await w.start(opts);
+    try {
+      w.running = await w.start(opts);
+    } catch (err) {
+      await w.close();
+      throw err;
+    }
     return w;
   }
 
