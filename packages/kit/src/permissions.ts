@@ -25,6 +25,14 @@ export const Permission = {
 
   /** 补贴结算查询. */
   SETTLEMENT_READ: 'settlement:read',
+  /** 补贴审核: first and final review of subsidy applications. */
+  SETTLEMENT_REVIEW: 'settlement:review',
+  /** 补贴拨付: record payments of approved applications. */
+  SETTLEMENT_DISBURSE: 'settlement:disburse',
+  /** 补贴资金: allocate training-subsidy budgets. */
+  SETTLEMENT_BUDGET_WRITE: 'settlement:budget:write',
+  /** 补贴标准: subsidy standards and the review rule per region. */
+  SETTLEMENT_STANDARDS_WRITE: 'settlement:standards:write',
 
   /** 证书与档案查询. */
   CAREERS_READ: 'careers:read',
@@ -74,6 +82,10 @@ export const PERMISSION_CATALOGUE: readonly PermissionSpec[] = Object.freeze([
   spec(Permission.TRAINING_CLASS_SUBMIT, '培训管理', '开班方案申报'),
   spec(Permission.TRAINING_CLASS_APPROVE, '培训管理', '开班审核'),
   spec(Permission.SETTLEMENT_READ, '补贴结算', '补贴申请与拨付查询'),
+  spec(Permission.SETTLEMENT_REVIEW, '补贴结算', '补贴申请审核（初审、复审）', true),
+  spec(Permission.SETTLEMENT_DISBURSE, '补贴结算', '补贴拨付（核销培训券）', true),
+  spec(Permission.SETTLEMENT_BUDGET_WRITE, '补贴结算', '培训补贴资金下达', true),
+  spec(Permission.SETTLEMENT_STANDARDS_WRITE, '补贴结算', '补贴标准与审核方式设置', true),
   spec(Permission.CAREERS_READ, '就业服务', '证书与培训档案查询'),
   spec(Permission.CAREERS_JOBS_WRITE, '就业服务', '岗位发布'),
   spec(Permission.ADMIN_DEPARTMENTS_WRITE, '系统管理', '机构（科室）管理', true),
