@@ -15,6 +15,16 @@ export const Permission = {
   VOUCHERS_ISSUE: 'vouchers:issue',
   /** 培训券查询. */
   VOUCHERS_READ: 'vouchers:read',
+  /** 面值券规则、发券规则设置. */
+  VOUCHERS_RULES_WRITE: 'vouchers:rules:write',
+  /** 培训券审核 (初审、复审). */
+  VOUCHERS_REVIEW: 'vouchers:review',
+  /** 设置失效. */
+  VOUCHERS_INVALIDATE: 'vouchers:invalidate',
+  /** 统计查询. */
+  VOUCHERS_STATISTICS: 'vouchers:statistics',
+  /** 年度指标设置. */
+  VOUCHERS_QUOTAS_WRITE: 'vouchers:quotas:write',
 
   /** 培训机构管理. */
   TRAINING_INSTITUTION_WRITE: 'training:institution:write',
@@ -22,6 +32,10 @@ export const Permission = {
   TRAINING_CLASS_SUBMIT: 'training:class:submit',
   /** 开班审核. */
   TRAINING_CLASS_APPROVE: 'training:class:approve',
+  /** 结业审核. */
+  TRAINING_COMPLETION_REVIEW: 'training:completion:review',
+  /** 培训记录查询 (报名、签到). */
+  TRAINING_READ: 'training:read',
 
   /** 补贴结算查询. */
   SETTLEMENT_READ: 'settlement:read',
@@ -38,6 +52,8 @@ export const Permission = {
   CAREERS_READ: 'careers:read',
   /** 岗位发布. */
   CAREERS_JOBS_WRITE: 'careers:jobs:write',
+  /** 证书导入 (接入方). */
+  CAREERS_CERTIFICATES_IMPORT: 'careers:certificates:import',
 
   /** 机构管理: departments (科室) of a bureau. */
   ADMIN_DEPARTMENTS_WRITE: 'admin:departments:write',
@@ -78,9 +94,16 @@ export const PERMISSION_CATALOGUE: readonly PermissionSpec[] = Object.freeze([
   spec(Permission.PERSON_CARD_ISSUE, '人员管理', '签发电子社保卡'),
   spec(Permission.VOUCHERS_ISSUE, '培训券管理', '发券规则、发券批次与发放'),
   spec(Permission.VOUCHERS_READ, '培训券管理', '培训券记录查询'),
+  spec(Permission.VOUCHERS_RULES_WRITE, '培训券管理', '面值券规则与发券规则设置', true),
+  spec(Permission.VOUCHERS_REVIEW, '培训券管理', '发券批次审核（初审、复审）', true),
+  spec(Permission.VOUCHERS_INVALIDATE, '培训券管理', '设置失效（批次或单张）', true),
+  spec(Permission.VOUCHERS_STATISTICS, '培训券管理', '培训券统计查询'),
+  spec(Permission.VOUCHERS_QUOTAS_WRITE, '培训券管理', '年度发券、用券指标设置', true),
   spec(Permission.TRAINING_INSTITUTION_WRITE, '培训管理', '培训机构管理'),
   spec(Permission.TRAINING_CLASS_SUBMIT, '培训管理', '开班方案申报'),
   spec(Permission.TRAINING_CLASS_APPROVE, '培训管理', '开班审核'),
+  spec(Permission.TRAINING_COMPLETION_REVIEW, '培训管理', '结业审核', true),
+  spec(Permission.TRAINING_READ, '培训管理', '报名与签到记录查询'),
   spec(Permission.SETTLEMENT_READ, '补贴结算', '补贴申请与拨付查询'),
   spec(Permission.SETTLEMENT_REVIEW, '补贴结算', '补贴申请审核（初审、复审）', true),
   spec(Permission.SETTLEMENT_DISBURSE, '补贴结算', '补贴拨付（核销培训券）', true),
@@ -88,6 +111,7 @@ export const PERMISSION_CATALOGUE: readonly PermissionSpec[] = Object.freeze([
   spec(Permission.SETTLEMENT_STANDARDS_WRITE, '补贴结算', '补贴标准与审核方式设置', true),
   spec(Permission.CAREERS_READ, '就业服务', '证书与培训档案查询'),
   spec(Permission.CAREERS_JOBS_WRITE, '就业服务', '岗位发布'),
+  spec(Permission.CAREERS_CERTIFICATES_IMPORT, '就业服务', '证书导入（接入方）'),
   spec(Permission.ADMIN_DEPARTMENTS_WRITE, '系统管理', '机构（科室）管理', true),
   spec(Permission.ADMIN_ROLES_WRITE, '系统管理', '角色管理与分配权限', true),
   spec(Permission.ADMIN_USERS_READ, '系统管理', '用户（人社经办）查询', true),
