@@ -202,6 +202,8 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
   };
 
   const apollo = new ApolloServer<GatewayContext>({
+    // The process's own ordered shutdown handles SIGTERM; Apollo's handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     gateway,
     formatError: createGatewayErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,

@@ -61,6 +61,8 @@ export async function createSubgraphServer<Extra extends object>(
   ];
   if (o.production) plugins.push(ApolloServerPluginLandingPageDisabled());
   const apollo = new ApolloServer<RequestContext>({
+    // The process's own ordered shutdown handles SIGTERM; Apollo's handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     schema: buildSubgraphSchema([
       { typeDefs: o.typeDefs, resolvers: o.resolvers as GraphQLResolverMap<unknown> },
     ]),
