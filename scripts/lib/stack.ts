@@ -39,6 +39,8 @@ export interface StackOptions {
   gatewayLogger?: Logger;
   /** Extra gateway environment (e.g. NODE_ENV=production, TRUSTED_OPERATIONS, rate limits). */
   gatewayEnv?: Record<string, string>;
+  /** Extra environment per service name (e.g. identity: BOOTSTRAP_ADMIN_*, careers: SMS_PROVIDER_URL). */
+  serviceEnv?: Record<string, Record<string, string>>;
   /** Tests: delete the namespace's topics and groups, and drop the databases, on stop. */
   disposable?: boolean;
   logger?: Logger;
@@ -117,7 +119,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const jwks = started[0]
         ? { IDENTITY_JWKS_URL: new URL('/.well-known/jwks.json', started[0].url).toString() }
         : {};
-      started.push(await startService(def, { env: { ...envFor(def), ...jwks }, bus, cache }));
+      const env = { ...envFor(def), ...jwks, ...o.serviceEnv?.[def.name] };
+      started.push(await startService(def, { env, bus, cache }));
     }
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop('startup failed')));
