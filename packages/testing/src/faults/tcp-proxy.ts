@@ -9,7 +9,12 @@ export type ProxyMode =
   /** Accept connections but forward nothing and answer nothing: a network partition. */
   | { kind: 'blackhole' }
   /** Reset every new connection at once (connection refused, from the client's point of view). */
-  | { kind: 'refuse' };
+  | { kind: 'refuse' }
+  /**
+   * Forward the client's bytes, swallow the answer: the server does the work and replies into the void,
+   * as when a connection is cut between the server's commit and its response.
+   */
+  | { kind: 'drop-responses' };
 
 /**
  * A TCP proxy placed between a service and PostgreSQL, Redis or Kafka, steered by the test: add latency,
@@ -19,6 +24,7 @@ export class TcpProxy {
   private server?: Server;
   private mode: ProxyMode = { kind: 'pass' };
   private readonly pairs = new Set<[Socket, Socket | undefined]>();
+  private acceptedCount = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -63,7 +69,13 @@ export class TcpProxy {
     return this.pairs.size;
   }
 
+  /** Connections accepted so far, in any mode (a client reconnecting in a hot loop shows here). */
+  get accepted(): number {
+    return this.acceptedCount;
+  }
+
   private accept(client: Socket): void {
+    this.acceptedCount++;
     if (this.mode.kind === 'refuse') {
       client.resetAndDestroy();
       return;
@@ -84,14 +96,15 @@ export class TcpProxy {
       forget();
     });
     client.on('close', () => upstream.destroy());
-    this.pipe(client, upstream);
-    this.pipe(upstream, client);
+    this.pipe(client, upstream, false);
+    this.pipe(upstream, client, true);
   }
 
-  private pipe(from: Socket, to: Socket): void {
+  private pipe(from: Socket, to: Socket, response: boolean): void {
     from.on('data', (chunk) => {
       const mode = this.mode;
       if (mode.kind === 'blackhole') return;
+      if (mode.kind === 'drop-responses' && response) return;
       if (mode.kind === 'latency') {
         from.pause();
         setTimeout(() => {
