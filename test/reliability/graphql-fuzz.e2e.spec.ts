@@ -28,7 +28,7 @@ import { infraEnv, uniqueName } from '@vtv/testing';
 import { uuidv7, type TokenIssuer } from '@vtv/kit';
 import { startStack, type Stack } from '../../scripts/lib/stack';
 
-jest.setTimeout(300_000);
+jest.setTimeout(Number(process.env.RELIABILITY_TIMEOUT_MS ?? 300_000));
 
 const GENERATED = Number(process.env.FUZZ_GENERATED ?? 1500);
 const MUTATED = Number(process.env.FUZZ_MUTATED ?? 1500);

@@ -20,7 +20,7 @@ import {
   type World,
 } from './vouchers-world';
 
-jest.setTimeout(240_000);
+jest.setTimeout(Number(process.env.RELIABILITY_TIMEOUT_MS ?? 240_000));
 
 type State = 'NONE' | 'HELD' | 'USED' | 'SETTLED' | 'EXPIRED' | 'INVALIDATED';
 type Cmd =
