@@ -47,6 +47,7 @@ type Gate = 'admitted' | 'sold-out' | 'off';
  */
 export class ClaimService {
   private readonly templates = new Map<string, { row: TemplateRow; until: number }>();
+  private readonly loadingTemplates = new Map<string, Promise<TemplateRow | null>>();
   private readonly initialising = new Map<string, Promise<void>>();
   private readonly writers = new Map<string, Semaphore>();
 
@@ -277,15 +278,28 @@ export class ClaimService {
     return facts;
   }
 
+  /**
+   * The template, cached briefly per process. Misses are single-flight: a flash crowd arriving on a
+   * cold cache makes one database read, not one per claimer (which would drain the pool).
+   */
   private async template(id: string): Promise<TemplateRow | null> {
     const hit = this.templates.get(id);
     if (hit && hit.until > Date.now()) return hit.row;
-    const row = await this.deps.repos.templates.byId(id);
-    if (row) {
-      if (this.templates.size > 10_000) this.templates.clear();
-      this.templates.set(id, { row, until: Date.now() + TEMPLATE_CACHE_MS });
+    let loading = this.loadingTemplates.get(id);
+    if (!loading) {
+      loading = this.deps.repos.templates
+        .byId(id)
+        .then((row) => {
+          if (row) {
+            if (this.templates.size > 10_000) this.templates.clear();
+            this.templates.set(id, { row, until: Date.now() + TEMPLATE_CACHE_MS });
+          }
+          return row;
+        })
+        .finally(() => this.loadingTemplates.delete(id));
+      this.loadingTemplates.set(id, loading);
     }
-    return row;
+    return loading;
   }
 }
 
