@@ -256,6 +256,11 @@ export function createPipeline(d: PipelineDeps): RequestHandler[] {
       const doc = parseLimited(params.query, limits.maxTokens);
       const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
       const shape = measureOperation(doc, operationName, variables, limits, d.schema());
+      // The graph has no Subscription root; say so as a client error rather than failing in the planner.
+      if (shape?.type === 'subscription' && !d.schema()?.getSubscriptionType()) {
+        reject(res, 'subscription');
+        return refuse(res, 400, 'GRAPHQL_VALIDATION_FAILED', 'This graph does not support subscriptions');
+      }
       if (shape) {
         facts(res).shape = shape;
         facts(res).operationType = shape.type;
