@@ -181,7 +181,9 @@ export class KafkaBus implements EventBus {
     const missing = specs.map((s) => ({ ...s, name: this.ns + s.name })).filter((s) => !existing.has(s.name));
     if (missing.length === 0) return [];
     await admin.createTopics({
-      waitForLeaders: true,
+      // Waited for below: kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft
+      // broker answers for a moment after creating a topic.
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.partitions,
@@ -192,7 +194,30 @@ export class KafkaBus implements EventBus {
         ],
       })),
     });
+    await this.waitForLeaders(missing.map((s) => s.name));
     return missing.map((s) => s.name);
+  }
+
+  /** Polls metadata until every partition of `topics` has a leader (bounded; throws on timeout). */
+  private async waitForLeaders(topics: string[], timeoutMs = 30_000): Promise<void> {
+    const admin = await this.getAdmin();
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        if (
+          meta.length === topics.length &&
+          meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+        ) {
+          return;
+        }
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   /**
