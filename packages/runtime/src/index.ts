@@ -3,3 +3,4 @@ export * from './jobs';
 export * from './schema';
 export * from './start';
 export * from './main';
+export * from './migrate';

@@ -1,42 +1,5 @@
-// Migration entry point, run by the Helm pre-install/pre-upgrade hook Job with this service's image
-// (`service/src/migrate.ts` as the container's argument). It applies pending migrations under the kit's
-// advisory lock, so it is safe beside replicas that migrate at start, and exits: 0 when the schema is
-// current, 78 (EX_CONFIG) when the environment is invalid, 1 when a migration fails.
-// It needs only DATABASE_URL (and LOG_LEVEL): the Job gets no other secret.
-import { ConfigError, baseConfig, createDataSource, createLogger, loadConfig, runMigrations } from '@vtv/kit';
-import { identity as service } from './service';
+// Migration entry point for the Helm hook Job (`service/src/migrate.ts` in the image); see migrateMain.
+import { migrateMain } from '@vtv/runtime';
+import { identity } from './service';
 
-const migrationConfig = baseConfig.pick({ DATABASE_URL: true, LOG_LEVEL: true });
-
-async function migrate(): Promise<number> {
-  let config: ReturnType<typeof migrationConfig.parse>;
-  try {
-    config = loadConfig(migrationConfig);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${service.name} migrate: ${err.message}\n`);
-    return 78;
-  }
-  const logger = createLogger(service.name, config.LOG_LEVEL);
-  const ds = createDataSource({
-    url: config.DATABASE_URL,
-    entities: service.entities,
-    migrations: service.migrations,
-    // One connection holds the advisory lock while another applies the migrations.
-    poolSize: 2,
-    applicationName: `${service.name}-migrate`,
-  });
-  try {
-    await ds.initialize();
-    const applied = await runMigrations(ds, logger);
-    logger.info({ applied }, 'schema is current');
-    return 0;
-  } catch (err) {
-    logger.fatal({ err }, 'migration failed');
-    return 1;
-  } finally {
-    if (ds.isInitialized) await ds.destroy();
-  }
-}
-
-void migrate().then((code) => process.exit(code));
+void migrateMain(identity).then((code) => process.exit(code));
