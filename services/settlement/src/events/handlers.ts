@@ -140,42 +140,30 @@ export function evidenceHandlers(evidence: EvidenceRepository, logger: Logger): 
     }),
 
     on(EnrollmentCreatedSchema, async (e, { manager, event }) => {
-      const enrollmentId = uuidOrNull(e.enrollmentId);
-      const classId = uuidOrNull(e.classId);
-      const personId = uuidOrNull(e.personId);
-      if (!enrollmentId || !classId || !personId) return skip(event, 'enrollment ids');
+      const keys = enrollmentKeys(e);
+      if (!keys) return skip(event, 'enrollment ids');
       await evidence.enrollmentCreated(manager, {
-        enrollmentId,
-        classId,
-        personId,
+        ...keys,
         institutionId: uuidOrNull(e.institutionId),
         at: time(e.enrolledAt, event),
       });
     }),
 
     on(AttendanceRecordedSchema, async (e, { manager, event }) => {
-      const enrollmentId = uuidOrNull(e.enrollmentId);
-      const classId = uuidOrNull(e.classId);
-      const personId = uuidOrNull(e.personId);
-      if (!enrollmentId || !classId || !personId) return skip(event, 'attendance ids');
+      const keys = enrollmentKeys(e);
+      if (!keys) return skip(event, 'attendance ids');
       await evidence.attendanceRecorded(manager, {
-        enrollmentId,
-        classId,
-        personId,
+        ...keys,
         rateBp: rate(e.attendanceRateBp),
         at: time(e.checkedInAt, event),
       });
     }),
 
     on(CompletionRecordedSchema, async (e, { manager, event }) => {
-      const enrollmentId = uuidOrNull(e.enrollmentId);
-      const classId = uuidOrNull(e.classId);
-      const personId = uuidOrNull(e.personId);
-      if (!enrollmentId || !classId || !personId) return skip(event, 'completion ids');
+      const keys = enrollmentKeys(e);
+      if (!keys) return skip(event, 'completion ids');
       await evidence.completionRecorded(manager, {
-        enrollmentId,
-        classId,
-        personId,
+        ...keys,
         institutionId: uuidOrNull(e.institutionId),
         passed: e.passed,
         rateBp: rate(e.attendanceRateBp),
@@ -198,4 +186,12 @@ export function evidenceHandlers(evidence: EvidenceRepository, logger: Logger): 
       });
     }),
   ];
+}
+
+/** The ids every enrollment-level training event carries; null when any is not a UUID. */
+function enrollmentKeys(e: { enrollmentId: string; classId: string; personId: string }) {
+  const enrollmentId = uuidOrNull(e.enrollmentId);
+  const classId = uuidOrNull(e.classId);
+  const personId = uuidOrNull(e.personId);
+  return enrollmentId && classId && personId ? { enrollmentId, classId, personId } : null;
 }
