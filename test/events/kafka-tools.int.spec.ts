@@ -412,7 +412,9 @@ describe('privacy tap', () => {
             data: { classId: classC, reason: '请联系 13812345678 补交材料' },
           }),
         ]);
-        await new Promise((r) => setTimeout(r, 1_500));
+        // Long enough for the tap to notice the namespace and join its consumer group on a loaded
+        // 2-core CI machine (1.5 s was not, once, with the whole suite running beside it).
+        await new Promise((r) => setTimeout(r, 5_000));
       } finally {
         await leakBus.close();
         await leak.cleanup();
