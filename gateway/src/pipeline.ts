@@ -256,6 +256,16 @@ export function createPipeline(d: PipelineDeps): RequestHandler[] {
       const doc = parseLimited(params.query, limits.maxTokens);
       const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
       const shape = measureOperation(doc, operationName, variables, limits, d.schema());
+      // Several operations and no (matching) operationName: a client error, answered before planning.
+      if (!shape && doc.definitions.some((d) => d.kind === 'OperationDefinition')) {
+        reject(res, 'operation-name');
+        return refuse(
+          res,
+          400,
+          'GRAPHQL_VALIDATION_FAILED',
+          "Name one of the document's operations in operationName",
+        );
+      }
       // The graph has no Subscription root; say so as a client error rather than failing in the planner.
       if (shape?.type === 'subscription' && !d.schema()?.getSubscriptionType()) {
         reject(res, 'subscription');
