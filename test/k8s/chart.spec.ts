@@ -14,7 +14,7 @@ import { identityConfig } from '../../services/identity/src/config';
 import { settlementConfig } from '../../services/settlement/src/config';
 import { trainingConfig } from '../../services/training/src/config';
 import { vouchersConfig } from '../../services/vouchers/src/config';
-import { gatewayConfig } from '../../gateway/src/config';
+import { gatewayConfig, subgraphUrlOverrides } from '../../gateway/src/config';
 import {
   CHART,
   ENVIRONMENTS,
@@ -163,9 +163,17 @@ describe.each(ENVIRONMENTS)('environment of each process (%s)', (env) => {
   it('the gateway routes to the Services of the release, and subgraphs fetch keys from identity', () => {
     const services = new Set(ofKind(objects(env), 'Service').map((s) => s.metadata.name));
     const gw = container(env, 'gateway').env as EnvVar[];
+    // One SUBGRAPH_URLS for every subgraph (a scaffolded one too), read by the gateway's own parser.
+    const routes = subgraphUrlOverrides(
+      loadConfig(gatewayConfig, {
+        NODE_ENV: 'test',
+        INTERNAL_AUTH_SECRET: 'x'.repeat(32),
+        SUBGRAPH_URLS: gw.find((e) => e.name === 'SUBGRAPH_URLS')?.value,
+      }),
+    );
+    expect(Object.keys(routes)).toEqual([...SUBGRAPHS]);
     for (const s of SUBGRAPHS) {
-      const url = gw.find((e) => e.name === `${s.toUpperCase()}_URL`)?.value;
-      expect(url).toBe(`http://${fullname(s)}:4000/graphql`);
+      expect(routes[s]).toBe(`http://${fullname(s)}:4000/graphql`);
       expect(services.has(fullname(s))).toBe(true);
     }
     expect(gw.find((e) => e.name === 'JWKS_URL')?.value).toBe(
@@ -189,6 +197,43 @@ describe.each(ENVIRONMENTS)('environment of each process (%s)', (env) => {
     expect(refs.map((e) => e.valueFrom!.secretKeyRef!.optional)).toEqual(
       env === 'production' ? [false, false, true] : [true, true, true],
     );
+  });
+});
+
+describe('careers SMS settings', () => {
+  const vars = (env: Environment) => container(env, 'careers').env as EnvVar[];
+  const value = (env: Environment, name: string) => vars(env).find((e) => e.name === name)?.value;
+
+  it.each(ENVIRONMENTS)('the chart sets the service’s own defaults for every SMS tunable (%s)', (env) => {
+    const defaults = loadConfig(careersConfig, {
+      NODE_ENV: 'test',
+      INTERNAL_AUTH_SECRET: 'x'.repeat(32),
+      DATABASE_URL: 'postgres://u:p@db.invalid:5432/db',
+    });
+    const tunables = configKeys(careersConfig).filter(
+      (k) => k.startsWith('SMS_') && !['SMS_PROVIDER_URL', 'SMS_API_KEY'].includes(k),
+    );
+    for (const k of tunables) expect([k, value(env, k)]).toEqual([k, String(defaults[k as 'SMS_POLL_MS'])]);
+  });
+
+  it('dev: SMS off (no provider), the key optional', () => {
+    expect(value('dev', 'SMS_PROVIDER_URL')).toBeUndefined();
+    const key = vars('dev').find((e) => e.name === 'SMS_API_KEY')!.valueFrom!.secretKeyRef!;
+    expect(key).toEqual({ name: `${fullname('careers')}-secrets`, key: 'SMS_API_KEY', optional: true });
+  });
+
+  it('production: the provider, its key required from the Secret, and egress to it on its port only', () => {
+    const url = new URL(value('production', 'SMS_PROVIDER_URL')!);
+    const key = vars('production').find((e) => e.name === 'SMS_API_KEY')!.valueFrom!.secretKeyRef!;
+    expect(key).toEqual({ name: `${fullname('careers')}-secrets`, key: 'SMS_API_KEY', optional: false });
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const policy = find(objects('production'), 'NetworkPolicy', fullname('careers'));
+    const rules = policy.spec.egress.filter((r: { ports: { port: number }[] }) =>
+      r.ports.some((p) => p.port === port),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0].to).toEqual([{ ipBlock: { cidr: expect.stringMatching(/^[\d.]+\/\d+$/) } }]);
+    expect(rules[0].ports).toEqual([{ port, protocol: 'TCP' }]);
   });
 });
 

@@ -57,9 +57,14 @@ every name set here is one the service knows.
   value: {{ .Values.gateway.supergraphPath | quote }}
 - name: JWKS_URL
   value: {{ printf "http://%s:%d/.well-known/jwks.json" (include "vtv.peerHost" (dict "root" . "name" "identity")) (int .Values.port) | quote }}
-{{- range .Values.gateway.subgraphs }}
-- name: {{ printf "%s_URL" (upper .) }}
-  value: {{ printf "http://%s:%d/graphql" (include "vtv.peerHost" (dict "root" $ "name" .)) (int $.Values.port) | quote }}
+{{- with .Values.gateway.subgraphs }}
+{{- /* One name=url pair per subgraph it routes to: the platform's five and any scaffolded one alike. */}}
+{{- $urls := list }}
+{{- range . }}
+{{- $urls = append $urls (printf "%s=http://%s:%d/graphql" . (include "vtv.peerHost" (dict "root" $ "name" .)) (int $.Values.port)) }}
+{{- end }}
+- name: SUBGRAPH_URLS
+  value: {{ join "," $urls | quote }}
 {{- end }}
 {{- end }}
 {{- range .Values.secrets.env }}
