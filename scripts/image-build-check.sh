@@ -2,7 +2,7 @@
 # Replays the root Dockerfile's build outside Docker (no Docker engine on these machines) and checks what
 # would end up in each image.
 #
-#   scripts/image-build-check.sh [--live] [--keep] [WORKSPACE...]     (default: all six workspaces)
+#   scripts/image-build-check.sh [--live] [--keep] [WORKSPACE...]     (default: every services/* workspace and gateway)
 #
 # For each workspace (services/<name>, gateway) it:
 #   1. builds the build context the way Docker would: the repository's files filtered by .dockerignore;
@@ -37,7 +37,9 @@ for arg in "$@"; do
   esac
 done
 if [[ ${#workspaces[@]} -eq 0 ]]; then
-  workspaces=(services/identity services/vouchers services/training services/settlement services/careers gateway)
+  # Every deployable workspace: the platform's subgraphs, any scaffolded one (npm run new-subgraph), the gateway.
+  for dir in services/*/; do [[ -f $dir/package.json ]] && workspaces+=("${dir%/}"); done
+  workspaces+=(gateway)
 fi
 
 node24="$root/node_modules/.bin/node"

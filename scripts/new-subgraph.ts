@@ -5,10 +5,17 @@
  * runtime, tests) from scripts/templates/subgraph, registers it for composition (schema/subgraphs.json),
  * adds it to the README's service table, and recomposes the supergraph. The result composes and its
  * tests pass before any edit.
+ *
+ * Under services/ it is also registered for delivery like the platform's own subgraphs
+ * (scripts/lib/deploy-registration.ts): the Helm umbrella chart and its values, skaffold.yaml, the
+ * Dockerfile and the dev cluster's database and Secret. All files are planned in memory and written
+ * together at the end, so a refusal (a name already registered anywhere) leaves the repository unchanged.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { registerForDelivery } from './lib/deploy-registration';
 import { compose } from './lib/schema-check';
+import { FileChanges } from './lib/yaml-edit';
 
 const TEMPLATE = join(__dirname, 'templates', 'subgraph');
 const NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -62,7 +69,7 @@ function templateFiles(dir: string): string[] {
   });
 }
 
-export function scaffold(o: Options): { dir: string; files: string[]; port: number } {
+export function scaffold(o: Options): { dir: string; files: string[]; port: number; registered: string[] } {
   if (!NAME_RE.test(o.name) || o.name.length > 30)
     throw new Error(`"${o.name}" is not a valid name: lower-case words joined by hyphens, e.g. hubei-carers`);
   if (RESERVED.has(o.name)) throw new Error(`"${o.name}" is taken by the platform`);
@@ -78,30 +85,33 @@ export function scaffold(o: Options): { dir: string; files: string[]; port: numb
   const stamp = Date.now();
   const t = tokens(o.name, port, stamp);
 
-  const written: string[] = [];
+  // Everything is planned in memory first; one refusal or failed check and nothing is written.
+  const changes = new FileChanges();
   for (const file of templateFiles(TEMPLATE)) {
     let rel = relative(TEMPLATE, file).replace(/\.tmpl$/, '');
     if (rel.endsWith('Init.ts')) rel = rel.replace('Init.ts', `${stamp}-Init.ts`);
-    const out = join(target, rel);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, render(readFileSync(file, 'utf8'), t));
-    written.push(relative(o.root, out));
+    changes.set(join(target, rel), render(readFileSync(file, 'utf8'), t));
   }
+  const files = changes.paths.map((p) => relative(o.root, p));
 
-  // Register for composition, then prove the graph still composes before touching anything else.
-  const schemaPath = relative(o.root, join(target, 'src', 'schema.graphql'));
-  registry.subgraphs.push({ name: o.name, schema: schemaPath, url: `http://127.0.0.1:${port}/graphql` });
+  // Register for composition, and prove the graph still composes.
+  const schemaFile = join(target, 'src', 'schema.graphql');
+  registry.subgraphs.push({
+    name: o.name,
+    schema: relative(o.root, schemaFile),
+    url: `http://127.0.0.1:${port}/graphql`,
+  });
   const { supergraph, errors } = compose(
     registry.subgraphs.map((s) => ({
       name: s.name,
       url: s.url,
       file: s.schema,
-      sdl: readFileSync(join(o.root, s.schema), 'utf8'),
+      sdl: s.name === o.name ? changes.get(schemaFile)! : readFileSync(join(o.root, s.schema), 'utf8'),
     })),
   );
   if (!supergraph) throw new Error(`the new subgraph does not compose:\n${errors.join('\n')}`);
-  writeFileSync(registryPath, `${JSON.stringify(registry, null, 2)}\n`);
-  writeFileSync(join(o.root, 'schema', 'supergraph.graphql'), supergraph);
+  changes.set(registryPath, `${JSON.stringify(registry, null, 2)}\n`);
+  changes.set(join(o.root, 'schema', 'supergraph.graphql'), supergraph);
 
   const readme = join(o.root, 'README.md');
   const marker = '<!-- new-subgraph: rows above this line -->';
@@ -109,10 +119,22 @@ export function scaffold(o: Options): { dir: string; files: string[]; port: numb
     const text = readFileSync(readme, 'utf8');
     if (text.includes(marker)) {
       const row = `| ${o.name} | ${port} | \`${t.__PASCAL__}Item\` (generated example) | — | — | — |`;
-      writeFileSync(readme, text.replace(marker, `${row}\n${marker}`));
+      changes.set(readme, text.replace(marker, `${row}\n${marker}`));
     }
   }
-  return { dir: relative(o.root, target), files: written, port };
+
+  // Delivery (Helm, skaffold, image, dev cluster) for the platform's services; examples/ are not deployed.
+  if (o.dir === 'services')
+    registerForDelivery(o.root, { name: o.name, workspace: `${o.dir}/${o.name}` }, changes);
+
+  try {
+    changes.commit();
+  } catch (err) {
+    rmSync(target, { recursive: true, force: true });
+    throw err;
+  }
+  const registered = changes.paths.filter((p) => !p.startsWith(target)).map((p) => relative(o.root, p));
+  return { dir: relative(o.root, target), files, port, registered };
 }
 
 function parseArgs(argv: string[]): Options {
@@ -131,11 +153,13 @@ if (require.main === module) {
   try {
     const o = parseArgs(process.argv.slice(2));
     const result = scaffold(o);
+    const delivery = result.registered.filter((p) => !/^(schema|README)/.test(p));
     console.log(`created ${result.dir} (port ${result.port}), registered it in schema/subgraphs.json and recomposed the supergraph.
-next:
+${delivery.length ? `registered it for delivery in ${delivery.join(', ')}.\n` : ''}next:
+  npm install                                           # records the new workspace in package-lock.json
   npx jest ${result.dir} --selectProjects integration   # its tests pass as generated
   npm run schema:check                                  # composition, operations and the diff against main
-  see docs/integrators.md for extending Person, TrainingClass, Institution and consuming events`);
+${delivery.length ? '  bash scripts/k8s-validate.sh                          # the charts render and validate with it\n' : ''}  see docs/integrators.md for extending Person, TrainingClass, Institution and consuming events`);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);
