@@ -115,6 +115,7 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
         metrics,
         timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
         maxSockets: config.SUBGRAPH_MAX_SOCKETS,
+        deduplicate: config.SUBGRAPH_DEDUPLICATE_QUERIES,
       });
       dataSources.add(ds);
       return ds;
@@ -374,6 +375,7 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
         idempotencyKey: req.header(IDEMPOTENCY_HEADER) ?? undefined,
         propagated: propagate(req),
         operationLabel: facts(res).operationLabel,
+        operationType: facts(res).operationType,
         observation: res.locals.observation as GatewayContext['observation'],
       }),
     }),

@@ -75,6 +75,11 @@ export const gatewayConfig = z
     SUBGRAPH_TIMEOUT_MS: int(1, 10_000),
     /** Keep-alive sockets per subgraph. */
     SUBGRAPH_MAX_SOCKETS: int(1, 64),
+    /**
+     * Identical subgraph reads in flight at once (same subgraph, query, variables, caller and forwarded
+     * headers, inside a query operation) share one fetch.
+     */
+    SUBGRAPH_DEDUPLICATE_QUERIES: bool(true),
     /** Client request headers forwarded to subgraphs (lower case); nothing else is. */
     PROPAGATE_HEADERS: list('accept-language,x-device-id'),
     /** /readyz also requires every subgraph's /readyz to answer. */

@@ -1,4 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import {
   ANONYMOUS,
   CALLER_HEADER,
@@ -21,6 +22,8 @@ export interface GatewayContext {
   propagated: Record<string, string>;
   /** Bounded metric label: a registered operation's name or `unregistered`. */
   operationLabel: string;
+  /** The client operation's type; only reads of a `query` are shared between identical requests. */
+  operationType?: string;
   /** Filled by the observation plugin, read by the access log. */
   observation: { errorCodes: string[] };
 }
@@ -46,7 +49,11 @@ export interface DataSourceOptions {
   metrics: GatewayMetrics;
   timeoutMs: number;
   maxSockets: number;
+  /** Share one fetch among identical reads in flight (see SUBGRAPH_DEDUPLICATE_QUERIES). */
+  deduplicate?: boolean;
 }
+
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
 
 /**
  * One subgraph: a keep-alive connection pool, a timeout per fetch, the verified caller signed into a
@@ -59,6 +66,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly agent: HttpAgent;
   private readonly secret: string;
   private readonly metrics: GatewayMetrics;
+  private readonly deduplicate: boolean;
+  private readonly inflight = new Map<string, Promise<Response>>();
 
   constructor(o: DataSourceOptions) {
     const agent = o.url.startsWith('https:')
@@ -75,6 +84,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.agent = agent;
     this.secret = o.secret;
     this.metrics = o.metrics;
+    this.deduplicate = o.deduplicate ?? false;
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -92,7 +102,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const operation = (options.context as Partial<GatewayContext>).operationLabel ?? 'internal';
     let outcome = 'ok';
     try {
-      const response = await super.process(options);
+      const response = await this.shared(options);
       if (response.errors?.length) outcome = 'error';
       return response;
     } catch (err) {
@@ -109,7 +119,44 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
+  /**
+   * In-flight deduplication (what Apollo Router calls query deduplication): while a read is on its way
+   * to the subgraph, an identical one — same query, variables, caller and forwarded headers — waits for
+   * the same response instead of sending its own. Only inside client queries: a mutation's follow-up
+   * reads must see its own writes. Each waiter gets its own copy, since the executor merges into it.
+   */
+  private async shared(options: ProcessOptions): Promise<Response> {
+    const key = this.deduplicate ? dedupeKey(options) : undefined;
+    if (!key) return super.process(options);
+    let shared = this.inflight.get(key);
+    if (shared) {
+      this.metrics.subgraphDeduplicated.inc({ subgraph: this.name });
+    } else {
+      shared = super.process(options).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, shared);
+    }
+    const { http, ...body } = await shared;
+    return { ...structuredClone(body), ...(http ? { http } : {}) } as Response;
+  }
+
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** Everything a subgraph's answer can depend on; undefined when the request must not be shared. */
+function dedupeKey(options: ProcessOptions): string | undefined {
+  if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return undefined;
+  const { request } = options;
+  const context = options.context as Partial<GatewayContext>;
+  if (context.operationType !== 'query' || !request.query || !/^\s*(query\b|\{)/.test(request.query))
+    return undefined;
+  const c = context.caller ?? ANONYMOUS;
+  return JSON.stringify([
+    request.query,
+    request.operationName ?? null,
+    request.variables ?? null,
+    [c.kind, c.id ?? null, c.regionCode ?? null, c.permissions],
+    context.propagated ?? {},
+  ]);
 }

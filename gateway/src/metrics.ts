@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly rejections: Counter<'reason'>;
   readonly subgraphRequests: Counter<'subgraph' | 'operation' | 'outcome'>;
   readonly subgraphDuration: Histogram<'subgraph' | 'operation' | 'outcome'>;
+  readonly subgraphDeduplicated: Counter<'subgraph'>;
   readonly supergraphReloads: Counter<'result'>;
 
   constructor() {
@@ -55,6 +56,12 @@ export class GatewayMetrics {
       help: 'Duration of fetches to subgraphs',
       labelNames: ['subgraph', 'operation', 'outcome'],
       buckets,
+      registers,
+    });
+    this.subgraphDeduplicated = new Counter({
+      name: 'subgraph_requests_deduplicated_total',
+      help: 'Subgraph reads answered by an identical fetch already in flight instead of their own',
+      labelNames: ['subgraph'],
       registers,
     });
     this.supergraphReloads = new Counter({

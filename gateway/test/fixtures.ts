@@ -44,6 +44,8 @@ type Query {
   things(first: Int): [Thing!]!
   boom: String
   node(id: ID!): Thing
+  "Answers after ms milliseconds (at most 2 000): lets tests hold a request in flight."
+  slow(ms: Int!): String
 }
 
 type Mutation {
@@ -146,6 +148,10 @@ export async function startAccounts(logger: Logger): Promise<FixtureSubgraph> {
         things: (_: unknown, { first }: { first?: number }) =>
           Array.from({ length: Math.min(first ?? 3, 50) }, (_v, i) => thing(String(i))),
         node: (_: unknown, { id }: { id: string }) => thing(id),
+        slow: async (_: unknown, { ms }: { ms: number }) => {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 2_000)));
+          return `slept ${ms} ms`;
+        },
         boom: () => {
           throw new Error('database exploded at 10.0.0.7 for 13800138000');
         },

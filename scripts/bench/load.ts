@@ -4,6 +4,7 @@
  * samples are dropped, then a measured window. Latencies in milliseconds from a sorted sample array.
  */
 import { Agent, request } from 'node:http';
+import { cpuMeter, type Component, type CpuReading } from './cpu';
 
 export interface Sample {
   ms: number;
@@ -25,6 +26,8 @@ export interface LoadResult {
   note?: string;
   /** The first few error descriptions, for the report. */
   errorSamples?: string[];
+  /** CPU per completed operation by component, over the measured window. */
+  cpu?: CpuReading;
 }
 
 export interface PostResult {
@@ -112,11 +115,15 @@ export async function closedLoop(o: {
   measureS: number;
   /** One unit of work; resolves true when it succeeded, 'done' when there is no more work. */
   iteration: (worker: number) => Promise<boolean | 'done' | string>;
+  /** Components whose CPU is metered over the measured window. */
+  cpu?: Component[];
 }): Promise<LoadResult> {
   const samples: Sample[] = [];
   const errorSamples: string[] = [];
   const t0 = performance.now();
   const measureFrom = t0 + o.warmupS * 1000;
+  let meter: ReturnType<typeof cpuMeter> | undefined;
+  const metering = o.cpu ? setTimeout(() => (meter = cpuMeter(o.cpu!)), o.warmupS * 1000) : undefined;
   const end = measureFrom + o.measureS * 1000;
   let exhausted = false;
   let lastEnd = measureFrom;
@@ -143,8 +150,11 @@ export async function closedLoop(o: {
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
+  clearTimeout(metering);
+  const cpu = meter?.stop(samples.length);
   const seconds = exhausted ? (lastEnd - measureFrom) / 1000 : o.measureS;
   return summarise(o.name, o.concurrency, Math.max(seconds, 0.001), samples, {
+    ...(cpu ? { cpu } : {}),
     ...(exhausted ? { note: 'work ran out before the window ended' } : {}),
     ...(errorSamples.length ? { errorSamples } : {}),
   });

@@ -141,8 +141,35 @@ function loadRows(r: Results): string[] {
   return lines;
 }
 
+/**
+ * CPU per operation by process during each closed-loop phase: where the shared cores go. Columns are
+ * the components that used CPU in any phase; `total` is all of them together.
+ */
+function cpuRows(r: Results): string[] {
+  const phases: { scenario: string; target: string; cpu: NonNullable<LoadResult['cpu']> }[] = [];
+  for (const x of r.redemption)
+    if (x.pairs.cpu) phases.push({ scenario: 'redemption pair', target: x.target, cpu: x.pairs.cpu });
+  for (const x of r.reads) if (x.all.cpu) phases.push({ scenario: 'read', target: x.target, cpu: x.all.cpu });
+  if (!phases.length) return [];
+  const names = [...new Set(phases.flatMap((p) => Object.keys(p.cpu.msPerOp)))];
+  return [
+    row(['scenario', 'target', 'cores busy', 'total ms/op', ...names]),
+    row(['---', '---', ...Array.from({ length: names.length + 2 }, () => '---:')]),
+    ...phases.map((p) =>
+      row([
+        p.scenario,
+        p.target,
+        fmt(p.cpu.coresBusy, 2),
+        fmt(p.cpu.totalMsPerOp, 2),
+        ...names.map((n) => (p.cpu.msPerOp[n] === undefined ? '' : fmt(p.cpu.msPerOp[n]!, 2))),
+      ]),
+    ),
+  ];
+}
+
 export function renderTable(r: Results): string {
-  const out = [...loadRows(r), ''];
+  const cpu = cpuRows(r);
+  const out = [...loadRows(r), '', ...(cpu.length ? ['CPU ms per operation:', ...cpu, ''] : [])];
   if (r.flash)
     out.push(
       `flash crowd: ${r.flash.succeeded} claimed, ${r.flash.soldOut} SOLD_OUT, ${r.flash.otherErrors} other errors; sold out after ${r.flash.soldOutMs} ms, all ${r.flash.claimers} answered after ${r.flash.allAnsweredMs} ms; vouchers in the database: ${r.flash.vouchersInDatabase}`,
@@ -212,6 +239,16 @@ export function renderMarkdown(r: Results): string {
     '',
     ...loadRows(r),
     '',
+    ...(cpuRows(r).length
+      ? [
+          '**CPU per operation** (user + system time of each process tree over the measured window, from',
+          '`/proc`, divided by the operations completed; PostgreSQL counts all its backends, the load generator',
+          'is the bench process itself). On two shared cores, 2,000 ÷ total ≈ the ceiling in operations/s.',
+          '',
+          ...cpuRows(r),
+          '',
+        ]
+      : []),
     ...(r.flash
       ? [
           `**Flash crowd**: ${r.flash.claimers} claimers at once (one connection each) for ${r.flash.quantity} vouchers through our gateway: ` +

@@ -7,6 +7,8 @@
  *   npm run bench -- --quick           # shorter windows (a smoke run; docs/performance.md is not rewritten)
  *   npm run bench -- --profile         # also --cpu-prof the gateway and vouchers (.bench/profiles)
  *   npm run bench -- --render          # rewrite docs/performance.md from .bench/results.json
+ *   npm run bench -- --quick --only=reads,redemption   # just some phases (raw, redemption, flash, reads,
+ *                                      # events), for iterating on one path; implies docs are not rewritten
  *
  * BENCH_SECONDS (measured window per phase, default 12), BENCH_CONCURRENCY (default 32).
  */
@@ -29,11 +31,21 @@ import { closedLoop, poster, summarise, type LoadResult, type Sample } from './l
 import { OPS, opId, writeManifest, type OpName } from './operations';
 import { ROOT, SECRET, rssMiB, startGateway, startPlatform, type Platform, type Proc } from './platform';
 import { renderMarkdown, renderTable, type Results } from './report';
+import { components, type Component } from './cpu';
 import { startPeerGateway } from './peer';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const PROFILE = args.has('--profile');
+const PHASES = ['raw', 'redemption', 'flash', 'reads', 'events'] as const;
+const ONLY = [...args]
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+for (const p of ONLY ?? [])
+  if (!(PHASES as readonly string[]).includes(p))
+    throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+const runs = (phase: (typeof PHASES)[number]) => !ONLY || ONLY.includes(phase);
 const MEASURE_S = Number(process.env.BENCH_SECONDS ?? (QUICK ? 4 : 12));
 const WARMUP_S = QUICK ? 1 : 3;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -45,6 +57,8 @@ const WALLET_PEOPLE = 20;
 const POOL_SIZE = 10; // the vouchers subgraph's DATABASE_POOL_SIZE (its default), also the raw loop's
 const OUT = join(ROOT, '.bench');
 const YEAR = new Date().getFullYear();
+/** Every process of the run (set once the platform is up), CPU-metered in the closed-loop phases. */
+let metered: Component[] = [];
 
 const log = (msg: string) =>
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -167,6 +181,12 @@ async function main(): Promise<void> {
       results.peer = { available: false, reason: (err as Error).message.split('\n')[0]!.slice(0, 400) };
       log(`peer gateway unavailable: ${results.peer.reason}`);
     }
+    metered = components(
+      [...Object.values(platform.services), gateway, ...(peer ? [peer] : [])].map((p) => ({
+        name: p.name,
+        pid: p.proc.child.pid!,
+      })),
+    );
     const world = await setUp(platform, infra.REDIS_URL);
     cleanup.unshift(() => world.vouchersDb.end());
 
@@ -177,13 +197,15 @@ async function main(): Promise<void> {
     ];
 
     // 5. The physical limit first (cold tables for everybody): raw conditional UPDATE … RETURNING.
-    log(`raw conditional UPDATE … RETURNING with ${POOL_SIZE} connections`);
-    results.raw = await rawUpdateLimit(platform.dbUrl('vouchers'));
-    log(`  ${results.raw.throughput}/s p50 ${results.raw.p50} ms`);
+    if (runs('raw')) {
+      log(`raw conditional UPDATE … RETURNING with ${POOL_SIZE} connections`);
+      results.raw = await rawUpdateLimit(platform.dbUrl('vouchers'));
+      log(`  ${results.raw.throughput}/s p50 ${results.raw.p50} ms`);
+    }
 
     // 1, 2, 6. Redemption: dynamic QR + scan of distinct vouchers, per target.
     const redeemWindows: { target: string; from: Date; to: Date }[] = [];
-    for (const target of targets) {
+    for (const target of runs('redemption') ? targets : []) {
       const pool = world.redemptionVouchers.splice(0, VOUCHERS_PER_TARGET);
       await mintCredentials(platform, pool);
       await settle(world);
@@ -198,24 +220,28 @@ async function main(): Promise<void> {
     }
 
     // 3. Flash crowd: 5,000 concurrent claimers of a 1,000-voucher template, through our gateway.
-    await settle(world);
-    log(`flash crowd: ${CLAIMERS} concurrent claimers of ${FLASH_QUANTITY} vouchers`);
-    results.flash = await flashCrowd(platform, gateway, world);
-    log(
-      `  sold out in ${results.flash.soldOutMs} ms; ${results.flash.vouchersInDatabase} vouchers; p99 ${results.flash.latency.p99} ms`,
-    );
+    if (runs('flash')) {
+      await settle(world);
+      log(`flash crowd: ${CLAIMERS} concurrent claimers of ${FLASH_QUANTITY} vouchers`);
+      results.flash = await flashCrowd(platform, gateway, world);
+      log(
+        `  sold out in ${results.flash.soldOutMs} ms; ${results.flash.vouchersInDatabase} vouchers; p99 ${results.flash.latency.p99} ms`,
+      );
+    }
 
     // 4. Read mix through our gateway (and the peer).
-    for (const target of targets.filter((t) => t.kind !== 'direct')) {
+    for (const target of targets.filter((t) => t.kind !== 'direct' && runs('reads'))) {
       await settle(world);
       log(`read mix through ${target.name}`);
       results.reads.push(await readMix(target, world));
     }
 
     // 7. Event latency: vouchers' outbox (commit) → settlement's inbox (handled), over Kafka.
-    await settle(world);
-    log('event latency under load and at a paced rate');
-    results.events = await eventLatency(platform, world, redeemWindows);
+    if (runs('events')) {
+      await settle(world);
+      log('event latency under load and at a paced rate');
+      results.events = await eventLatency(platform, world, redeemWindows);
+    }
 
     // 8. Memory after the run.
     results.rss = [...Object.values(platform.services), gateway, ...(peer ? [peer] : [])].map((p) => ({
@@ -233,10 +259,10 @@ async function main(): Promise<void> {
 
   writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
   process.stdout.write(`\n${renderTable(results)}\n`);
-  if (!QUICK) {
+  if (!QUICK && !ONLY) {
     writeDocs(results);
     log('wrote .bench/results.json and docs/performance.md');
-  } else log('wrote .bench/results.json (quick run: docs/performance.md left alone)');
+  } else log('wrote .bench/results.json (quick or partial run: docs/performance.md left alone)');
 }
 
 /** docs/performance.md, formatted as the repository's Prettier check wants it. */
@@ -509,6 +535,7 @@ async function redemption(target: Target, pool: Voucher[], world: World): Promis
     concurrency: CONCURRENCY,
     warmupS: WARMUP_S,
     measureS: MEASURE_S,
+    cpu: metered,
     iteration: async (w) => {
       const v = pool[next++];
       if (!v) return 'done';
@@ -625,10 +652,12 @@ async function readMix(target: Target, world: World): Promise<ReadMixResult> {
   let i = 0;
   let measuring = false;
   setTimeout(() => (measuring = true), WARMUP_S * 1000);
+  const before = target.kind === 'gateway' ? await subgraphFetches(target.url) : undefined;
   const all = await closedLoop({
     name: target.name,
     concurrency: CONCURRENCY,
     warmupS: WARMUP_S,
+    cpu: metered,
     measureS: Math.max(3, Math.round(MEASURE_S / 2)),
     iteration: async () => {
       const n = i++;
@@ -639,8 +668,11 @@ async function readMix(target: Target, world: World): Promise<ReadMixResult> {
       if (kind === 'wallet') {
         const who = world.walletPeople[n % world.walletPeople.length]!;
         r = await client.call('wallet', {}, who);
-        if (!r.error && !(r.data?.me as unknown as { voucherWallet?: unknown })?.voucherWallet)
-          r = { error: 'wallet missing' };
+        const me = r.data?.me as unknown as { id?: string; voucherWallet?: unknown } | undefined;
+        // A wallet is only right if it is the caller's own: a gateway sharing fetches across callers
+        // would answer fast and wrong.
+        if (!r.error && !me?.voucherWallet) r = { error: 'wallet missing' };
+        else if (!r.error && me?.id !== who.caller.id) r = { error: 'another person’s wallet' };
       } else if (kind === 'catalogue') {
         r = await client.call('catalogue', { filter: { regionCode: '420100' } }, world.walletPeople[0]!);
       } else {
@@ -651,6 +683,12 @@ async function readMix(target: Target, world: World): Promise<ReadMixResult> {
     },
   });
   http.close();
+  if (before) {
+    const after = await subgraphFetches(target.url);
+    log(
+      `  our gateway: ${after.sent - before.sent} subgraph fetches sent, ${after.shared - before.shared} reads shared an identical fetch in flight`,
+    );
+  }
   return {
     target: target.name,
     all,
@@ -725,12 +763,21 @@ async function eventLatency(
     );
     return { events: ms.length, p50: s.p50, p99: s.p99, max: s.max };
   };
-  const gw = windows.find((w) => w.target === 'our gateway') ?? windows[0]!;
+  const gw = windows.find((w) => w.target === 'our gateway') ?? windows[0];
   return {
     path: 'vouchers outbox (VoucherStateChanged, redemption transaction) → Kafka → settlement inbox row',
-    underLoad: lat(gw.from, gw.to),
+    underLoad: gw ? lat(gw.from, gw.to) : { events: 0, p50: 0, p99: 0, max: 0 },
     paced: { ...lat(pacedFrom, pacedTo), ratePerS: 20 },
   };
+}
+
+/** Our gateway's subgraph fetch counters (its Prometheus /metrics). */
+async function subgraphFetches(graphqlUrl: string): Promise<{ sent: number; shared: number }> {
+  const text = await (await fetch(new URL('/metrics', graphqlUrl))).text();
+  const sum = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  const shared = sum('subgraph_requests_deduplicated_total');
+  return { sent: sum('subgraph_requests_total') - shared, shared };
 }
 
 /** The same PostgreSQL, the same connection count: a single-row conditional UPDATE … RETURNING loop. */

@@ -6,7 +6,7 @@
  *
  * Run by scripts/bench with tsx; its packages live in scripts/bench/peer/node_modules (installed on demand).
  */
-import { TokenVerifier, signCaller, type Caller } from '@vtv/kit';
+import { ANONYMOUS, TokenVerifier, signCaller, type Caller } from '@vtv/kit';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -36,6 +36,14 @@ async function main(): Promise<void> {
     logging: 'error',
     landingPage: false,
     graphiql: false,
+    // The signed caller goes out through Hive's header propagation, which runs before its in-flight
+    // deduplication keys a subgraph fetch, so identical reads are shared only within one caller. (Adding
+    // the header later, in an onFetch hook, made Hive share one person's `me` with everyone in flight.)
+    propagateHeaders: {
+      fromClientToSubgraphs: ({ request }: { request: object }) => ({
+        'x-vtv-caller': signCaller(callers.get(request) ?? ANONYMOUS, secret),
+      }),
+    },
     plugins: () => [
       {
         async onRequest({
@@ -62,24 +70,6 @@ async function main(): Promise<void> {
               ),
             );
           }
-        },
-        onFetch({
-          context,
-          options,
-          setOptions,
-        }: {
-          context?: { request?: object };
-          options: { headers?: Record<string, string> };
-          setOptions(o: unknown): void;
-        }) {
-          const caller = (context?.request && callers.get(context.request)) ?? {
-            kind: 'anonymous',
-            permissions: [],
-          };
-          setOptions({
-            ...options,
-            headers: { ...options.headers, 'x-vtv-caller': signCaller(caller as Caller, secret) },
-          });
         },
       },
     ],
