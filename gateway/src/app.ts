@@ -34,6 +34,7 @@ import { OperationRegistry, sha256 } from './operations';
 import { createPipeline, facts, guardedRootFields, type RequestFacts } from './pipeline';
 import { RateLimiter } from './rate-limit';
 import { SupergraphFile } from './supergraph';
+import { VerifiedTokens } from './token-cache';
 
 export type { GatewayContext } from './datasource';
 
@@ -171,7 +172,7 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
   });
 
   const jwks = jwksUrl(config);
-  const tokens =
+  const verifying =
     verifier ??
     (jwks
       ? new TokenVerifier(
@@ -179,6 +180,8 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
           { cacheMaxAgeMs: config.JWKS_CACHE_MAX_AGE_MS, cooldownMs: config.JWKS_COOLDOWN_MS },
         )
       : undefined);
+  const tokens =
+    verifying && new VerifiedTokens(verifying, config.TOKEN_CACHE_SIZE, config.TOKEN_CACHE_MAX_AGE_MS);
   const ownCache = !cache;
   const counters: Cache =
     cache ??

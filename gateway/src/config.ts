@@ -54,6 +54,10 @@ export const gatewayConfig = z
     JWKS_CACHE_MAX_AGE_MS: int(0, 600_000),
     /** Minimum time between two key-set fetches (an unknown kid triggers one). */
     JWKS_COOLDOWN_MS: int(0, 30_000),
+    /** Verified access tokens remembered (0: verify every request), least recently used dropped first. */
+    TOKEN_CACHE_SIZE: int(0, 10_000),
+    /** How long a verified token is remembered at most (and never past its expiry). */
+    TOKEN_CACHE_MAX_AGE_MS: int(0, 60_000),
     INTERNAL_AUTH_SECRET: z.string().min(32, 'must be at least 32 characters'),
     /** Per-subgraph URL overrides; otherwise the URLs recorded in the supergraph are used. */
     IDENTITY_URL: optionalUrl,

@@ -1,4 +1,4 @@
-import { ANONYMOUS, type Caller, type Logger, type TokenVerifier } from '@vtv/kit';
+import { ANONYMOUS, type Caller, type Logger } from '@vtv/kit';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   GraphQLError,
@@ -13,6 +13,7 @@ import { LimitExceeded, measureOperation, parseLimited, type Limits, type Operat
 import type { GatewayMetrics } from './metrics';
 import type { OperationRegistry, RegisteredOperation } from './operations';
 import type { RateLimiter, Rule } from './rate-limit';
+import type { VerifiedTokens } from './token-cache';
 
 /** What the checks before Apollo learned about a request; the context, access log and metrics read it. */
 export interface RequestFacts {
@@ -40,7 +41,7 @@ export interface PipelineDeps {
   config: GatewayConfig;
   logger: Logger;
   metrics: GatewayMetrics;
-  tokens?: TokenVerifier;
+  tokens?: VerifiedTokens;
   registry: OperationRegistry;
   limiter: RateLimiter;
   /** The current API schema (changes on supergraph reload). */
@@ -144,6 +145,13 @@ export function createPipeline(d: PipelineDeps): RequestHandler[] {
   const authenticate: RequestHandler = async (req, res, next) => {
     const auth = req.header('authorization');
     if (!auth) return next();
+    const token = /^Bearer ([A-Za-z0-9_.-]{10,4096})$/.exec(auth)?.[1];
+    // A token verified moments ago needs neither the signature check nor the failure counters.
+    const known = token ? d.tokens?.cached(token) : undefined;
+    if (known) {
+      facts(res).caller = known;
+      return next();
+    }
     // Token guessing: failures are counted per address and device; past the limit, stop verifying.
     const failRules: Rule[] = [];
     if (config.RATE_LIMIT_GUARDED_PER_ADDRESS)
@@ -163,7 +171,6 @@ export function createPipeline(d: PipelineDeps): RequestHandler[] {
         retryAfter: over.retryAfterS,
       });
     }
-    const token = /^Bearer ([A-Za-z0-9_.-]{10,4096})$/.exec(auth)?.[1];
     try {
       if (!token || !d.tokens) throw new Error('unusable token');
       facts(res).caller = await d.tokens.verify(token);

@@ -138,6 +138,11 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
+    return (await this.verifyAccess(token)).caller;
+  }
+
+  /** Like `verify`, also returning when the token expires (epoch ms), for callers that cache results. */
+  async verifyAccess(token: string): Promise<{ caller: Caller; expiresAt: number }> {
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
         issuer: TOKEN_ISSUER,
@@ -147,13 +152,17 @@ export class TokenVerifier {
       const kind = payload.kind as Caller['kind'];
       if (!['person', 'staff', 'client'].includes(kind) || typeof payload.sub !== 'string')
         throw new Error('bad claims');
+      if (typeof payload.exp !== 'number') throw new Error('no expiry');
       return {
-        kind,
-        id: payload.sub,
-        regionCode: typeof payload.region === 'string' ? payload.region : undefined,
-        permissions: Array.isArray(payload.perms)
-          ? payload.perms.filter((p): p is string => typeof p === 'string')
-          : [],
+        caller: {
+          kind,
+          id: payload.sub,
+          regionCode: typeof payload.region === 'string' ? payload.region : undefined,
+          permissions: Array.isArray(payload.perms)
+            ? payload.perms.filter((p): p is string => typeof p === 'string')
+            : [],
+        },
+        expiresAt: payload.exp * 1000,
       };
     } catch {
       throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid or expired access token');
