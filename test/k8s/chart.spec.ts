@@ -10,10 +10,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { careersConfig } from '../../services/careers/src/config';
-import { identityConfig } from '../../services/identity/src/config';
-import { settlementConfig } from '../../services/settlement/src/config';
-import { trainingConfig } from '../../services/training/src/config';
-import { vouchersConfig } from '../../services/vouchers/src/config';
 import { gatewayConfig, subgraphUrlOverrides } from '../../gateway/src/config';
 import {
   CHART,
@@ -29,18 +25,27 @@ import {
   readYamlDocuments,
   render,
   template,
+  workspaceOf,
   type Environment,
   type K8sObject,
 } from './render';
 
-const CONFIGS: Record<(typeof SERVICES)[number], z.ZodType> = {
-  identity: identityConfig,
-  vouchers: vouchersConfig,
-  training: trainingConfig,
-  settlement: settlementConfig,
-  careers: careersConfig,
-  gateway: gatewayConfig,
-};
+/**
+ * Each service's config schema: `<name in camel case>Config` from <workspace>/src/config.ts, the
+ * convention of the platform's services and of the scaffold's template (e.g. hubei-reporting's
+ * hubeiReportingConfig), so a scaffolded subgraph's environment is checked like the others'.
+ */
+const CONFIGS = new Map<string, z.ZodType>();
+beforeAll(async () => {
+  for (const service of SERVICES) {
+    const path = join(ROOT, workspaceOf(service), 'src', 'config.ts');
+    const exported = `${service.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Config`;
+    const config = ((await import(path)) as Record<string, z.ZodType | undefined>)[exported];
+    if (!config) throw new Error(`${path} exports no ${exported}`);
+    CONFIGS.set(service, config);
+  }
+});
+const configOf = (service: string) => CONFIGS.get(service)!;
 
 interface EnvVar {
   name: string;
@@ -118,7 +123,7 @@ describe('values.schema.json and the chart guards refuse bad values', () => {
 
 describe.each(ENVIRONMENTS)('environment of each process (%s)', (env) => {
   it.each(SERVICES)('%s: every variable the chart sets is one its config reads', (service) => {
-    const known = new Set(configKeys(CONFIGS[service]));
+    const known = new Set(configKeys(configOf(service)));
     const unknown = (container(env, service).env as EnvVar[])
       .map((e) => e.name)
       .filter((n) => !known.has(n) && !/^(OTEL_|K8S_)/.test(n));
@@ -140,7 +145,7 @@ describe.each(ENVIRONMENTS)('environment of each process (%s)', (env) => {
     set.set('REDIS_URL', 'redis://redis.invalid:6379');
     let problems: string[] = [];
     try {
-      loadConfig(CONFIGS[service], Object.fromEntries(set));
+      loadConfig(configOf(service), Object.fromEntries(set));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems = err.problems;

@@ -6,7 +6,9 @@
 import { allTopicSpecs } from '@vtv/events';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { sqlName, skaffoldImageKey } from '../../scripts/lib/deploy-registration';
 import {
+  PLATFORM_SUBGRAPHS,
   ROOT,
   SERVICES,
   SUBGRAPHS,
@@ -16,6 +18,7 @@ import {
   readYamlDocuments,
   render,
   selects,
+  workspaceOf,
   type K8sObject,
   type LabelSelector,
 } from './render';
@@ -25,7 +28,21 @@ type Doc = Record<string, any>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const workspaceOf = (service: string) => (service === 'gateway' ? 'gateway' : `services/${service}`);
+
+describe('the subgraphs these tests hold the delivery to', () => {
+  it("are schema/subgraphs.json's services/ entries: the platform's own first, then any scaffolded", () => {
+    expect(SUBGRAPHS.slice(0, PLATFORM_SUBGRAPHS.length)).toEqual([...PLATFORM_SUBGRAPHS]);
+    expect(new Set(SUBGRAPHS).size).toBe(SUBGRAPHS.length);
+    expect(SUBGRAPHS).not.toContain('gateway');
+  });
+
+  it('are every services/ workspace with a schema, and only those', () => {
+    const workspaces = readdirSync(join(ROOT, 'services')).filter((name) =>
+      existsSync(join(ROOT, 'services', name, 'src', 'schema.graphql')),
+    );
+    expect([...SUBGRAPHS].sort()).toEqual(workspaces.sort());
+  });
+});
 
 describe('skaffold.yaml', () => {
   const [infra, platform] = readYamlDocuments('skaffold.yaml') as Doc[];
@@ -58,8 +75,9 @@ describe('skaffold.yaml', () => {
     expect(aliases).toEqual([...SERVICES]);
     const expected: Record<string, string> = {};
     for (const s of SERVICES) {
-      expected[`${s}.image.repository`] = `{{.IMAGE_REPO_${s}}}`;
-      expected[`${s}.image.tag`] = `{{.IMAGE_TAG_${s}}}`;
+      // Skaffold's template keys spell - as _ (a scaffolded demo-reports: IMAGE_REPO_demo_reports).
+      expected[`${s}.image.repository`] = `{{.IMAGE_REPO_${skaffoldImageKey(s)}}}`;
+      expected[`${s}.image.tag`] = `{{.IMAGE_TAG_${skaffoldImageKey(s)}}}`;
     }
     expect(release!.setValueTemplates).toEqual(expected);
   });
@@ -197,13 +215,15 @@ describe('dev infrastructure matches what the dev values point at', () => {
     for (const s of SUBGRAPHS) {
       const secret = secrets.find((x) => x.metadata.name === `${fullname(s)}-database`)!;
       const url = new URL(secret.stringData.url);
+      // PostgreSQL names spell - as _ (a scaffolded demo-reports: role and database demo_reports).
+      const db = sqlName(s);
       expect([url.username, url.pathname, url.hostname]).toEqual([
-        s,
-        `/${s}`,
+        db,
+        `/${db}`,
         'postgresql.vtv-infra.svc.cluster.local',
       ]);
-      expect(init).toContain(`CREATE ROLE ${s} LOGIN PASSWORD '${decodeURIComponent(url.password)}';`);
-      expect(init).toContain(`CREATE DATABASE ${s} OWNER ${s};`);
+      expect(init).toContain(`CREATE ROLE ${db} LOGIN PASSWORD '${decodeURIComponent(url.password)}';`);
+      expect(init).toContain(`CREATE DATABASE ${db} OWNER ${db};`);
     }
   });
 

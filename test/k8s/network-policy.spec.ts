@@ -82,7 +82,8 @@ function egressRules(env: Environment, service: string): Rule[] {
   return policiesFor(env, deployment).flatMap((p) => p.spec.egress ?? []);
 }
 
-const identityJwksClients = ['vouchers', 'training', 'settlement', 'careers'];
+/** Every subgraph but identity verifies tokens with identity's public keys (IDENTITY_JWKS_URL, chart.spec.ts). */
+const identityJwksClients = SUBGRAPHS.filter((s) => s !== 'identity');
 
 describe.each(ENVIRONMENTS)('network policies (%s)', (env) => {
   it('deny everything in the namespace by default, in and out', () => {

@@ -6,14 +6,25 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { platformSubgraphs } from '../../scripts/lib/subgraphs';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHART = join(ROOT, 'charts', 'vtv-platform');
 export const KUBE_VERSION = '1.30.0';
 export const RELEASE = 'vtv';
 export const NAMESPACE = 'vtv';
-export const SUBGRAPHS = ['identity', 'vouchers', 'training', 'settlement', 'careers'] as const;
-export const SERVICES = [...SUBGRAPHS, 'gateway'] as const;
+/**
+ * The subgraphs the chart must deploy: schema/subgraphs.json's services/ entries (scripts/lib/subgraphs.ts),
+ * so one scaffolded by `npm run new-subgraph` is held to everything the platform's own are. The list is
+ * read from the repository, not from the chart, skaffold or k8s files under test.
+ */
+export const SUBGRAPHS: readonly string[] = platformSubgraphs(ROOT);
+/** The platform's own, which the registry must always start with (test/k8s/delivery.spec.ts). */
+export const PLATFORM_SUBGRAPHS = ['identity', 'vouchers', 'training', 'settlement', 'careers'] as const;
+/** Every Deployment of the release: the subgraphs, then the gateway. */
+export const SERVICES: readonly string[] = [...SUBGRAPHS, 'gateway'];
+/** The workspace a service's image is built from (skaffold's WORKSPACE build argument). */
+export const workspaceOf = (service: string) => (service === 'gateway' ? 'gateway' : `services/${service}`);
 export const ENVIRONMENTS = ['dev', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
