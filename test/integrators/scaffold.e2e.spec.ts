@@ -6,7 +6,16 @@
  */
 import request from 'supertest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -40,6 +49,16 @@ const COPIED = [
   '.prettierrc.json',
   'scripts/k8s-validate.sh',
   'scripts/k8s-tools.sh',
+  // The platform's own chart and delivery tests, run against the copy (they derive the subgraphs from
+  // schema/subgraphs.json through scripts/lib/subgraphs.ts), and what they read besides the above.
+  'test/k8s',
+  'scripts/lib',
+  'gateway/src',
+  'gateway/package.json',
+  ...readdirSync(join(repo, 'packages')).map((p) => `packages/${p}/package.json`),
+  'package.json',
+  'package-lock.json',
+  '.dockerignore',
 ];
 
 beforeAll(() => {
@@ -295,6 +314,44 @@ describe('the scaffolded subgraph is registered for delivery', () => {
     if (validate.status !== 0) console.error(validate.stdout, validate.stderr);
     expect(validate.status).toBe(0);
     expect(validate.stdout).toContain('Kubernetes delivery validated');
+  });
+
+  it('the copy passes its own chart and delivery tests (test/k8s, unit), which now cover it too', async () => {
+    // The repository's unit project, rooted in the copy and limited to test/k8s.
+    const { projects } = (await import(join(repo, 'jest.config.js'))) as {
+      projects: Record<string, unknown>[];
+    };
+    const { displayName: _, ...unit } = projects.find((p) => p.displayName === 'unit')!;
+    const config = { ...unit, rootDir: root, roots: ['<rootDir>/test/k8s'] };
+    const jest = spawnSync(
+      join(repo, 'node_modules', '.bin', 'jest'),
+      ['--config', JSON.stringify(config), '--ci', '--json', '--maxWorkers=2'],
+      { cwd: root, encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const report = JSON.parse(jest.stdout || '{}') as {
+      testResults?: {
+        assertionResults: { ancestorTitles: string[]; title: string; fullName: string; status: string }[];
+      }[];
+    };
+    const tests = (report.testResults ?? []).flatMap((r) => r.assertionResults);
+    const failed = tests.filter((t) => t.status !== 'passed').map((t) => t.fullName);
+    if (jest.status !== 0) console.error(jest.stderr);
+    expect([jest.status, failed]).toEqual([0, []]);
+    expect(report.testResults).toHaveLength(3);
+    // The per-service tests cover the scaffolded subgraph exactly as they cover training (a subgraph
+    // that consumes no events and has no settings of its own).
+    const perService = (service: string) =>
+      tests
+        .filter(
+          (t) =>
+            t.title.startsWith(`${service}:`) ||
+            t.title.startsWith(`${service} `) ||
+            t.title.includes(` ${service},`),
+        )
+        .map((t) => [...t.ancestorTitles, t.title.replace(service, '<name>')].join(' › '))
+        .sort();
+    expect(perService(name).length).toBeGreaterThan(10);
+    expect(perService(name)).toEqual(perService('training'));
   });
 
   it('a name registered anywhere is refused and nothing is written', () => {
