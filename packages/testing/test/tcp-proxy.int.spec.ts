@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { Client } from 'pg';
 import Redis from 'ioredis';
+import { spawnTs } from '../src/faults/process';
 import { TcpProxy } from '../src/faults/tcp-proxy';
 import { infraEnv } from '../src/infra';
 
@@ -68,4 +70,24 @@ describe('TcpProxy in front of real PostgreSQL and Redis', () => {
     await expect(client.connect()).rejects.toThrow();
     pgProxy.setMode({ kind: 'pass' });
   });
+});
+
+it('stopping while a connection is half-closed leaves no socket behind: the process exits', async () => {
+  // Node cannot RST a socket whose FIN is under way; resetAndDestroy() then never closes the handle and
+  // the process spins at exit (this kept jest from exiting after this file). Run in a child process so
+  // a hang is a failed assertion here, not a stuck test run.
+  const proc = spawnTs(join(__dirname, 'fixtures', 'proxy-exit.ts'), {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await proc.waitFor(/stopped/, 30_000);
+    const exited = await Promise.race([
+      proc.exited,
+      new Promise((r) => (timer = setTimeout(() => r('still running 20 s after stopping'), 20_000))),
+    ]);
+    expect(exited).toBe(0);
+  } finally {
+    clearTimeout(timer);
+    proc.kill('SIGKILL');
+    await proc.exited;
+  }
 });
