@@ -33,6 +33,7 @@ import { GatewayMetrics } from './metrics';
 import { OperationRegistry, sha256 } from './operations';
 import { createPipeline, facts, guardedRootFields, type RequestFacts } from './pipeline';
 import { RateLimiter } from './rate-limit';
+import { Admission } from './admission';
 import { SupergraphFile } from './supergraph';
 import { VerifiedTokens } from './token-cache';
 
@@ -357,9 +358,18 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
     return out;
   };
 
+  const admission = new Admission(
+    {
+      maxConcurrent: config.MAX_CONCURRENT_REQUESTS,
+      maxQueued: config.MAX_QUEUED_REQUESTS,
+      queueTimeoutMs: config.QUEUE_TIMEOUT_MS,
+    },
+    metrics,
+  );
   app.use(
     '/graphql',
     observe,
+    admission.middleware(),
     express.json({ limit: config.MAX_BODY_BYTES }),
     ...createPipeline({
       config,

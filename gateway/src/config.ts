@@ -109,6 +109,12 @@ export const gatewayConfig = z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .optional(),
+    /** Requests worked on at once (0: no admission control); the rest wait in arrival order. */
+    MAX_CONCURRENT_REQUESTS: int(0, 128),
+    /** Requests allowed to wait; beyond, 503 UNAVAILABLE at once. */
+    MAX_QUEUED_REQUESTS: int(0, 10_000),
+    /** Longest wait for admission before a 503. */
+    QUEUE_TIMEOUT_MS: int(1, 10_000),
     RATE_LIMIT_PRINCIPAL: rate('600/60s'),
     RATE_LIMIT_OPERATION: rate('120/60s'),
     /** Code and token guessing: attempts per account, per device and per client address. */

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * RED metrics in Prometheus format (served on /metrics): rate, errors and duration per operation and
@@ -15,6 +15,7 @@ export class GatewayMetrics {
   readonly subgraphDuration: Histogram<'subgraph' | 'operation' | 'outcome'>;
   readonly subgraphDeduplicated: Counter<'subgraph'>;
   readonly supergraphReloads: Counter<'result'>;
+  readonly queued: Gauge;
 
   constructor() {
     const registers = [this.registry];
@@ -62,6 +63,11 @@ export class GatewayMetrics {
       name: 'subgraph_requests_deduplicated_total',
       help: 'Subgraph reads answered by an identical fetch already in flight instead of their own',
       labelNames: ['subgraph'],
+      registers,
+    });
+    this.queued = new Gauge({
+      name: 'gateway_requests_queued',
+      help: 'Requests waiting for admission (MAX_CONCURRENT_REQUESTS reached)',
       registers,
     });
     this.supergraphReloads = new Counter({

@@ -150,6 +150,8 @@ function cpuRows(r: Results): string[] {
   for (const x of r.redemption)
     if (x.pairs.cpu) phases.push({ scenario: 'redemption pair', target: x.target, cpu: x.pairs.cpu });
   for (const x of r.reads) if (x.all.cpu) phases.push({ scenario: 'read', target: x.target, cpu: x.all.cpu });
+  if (r.flash?.latency.cpu)
+    phases.push({ scenario: 'flash-crowd claim', target: 'our gateway', cpu: r.flash.latency.cpu });
   if (!phases.length) return [];
   const names = [...new Set(phases.flatMap((p) => Object.keys(p.cpu.msPerOp)))];
   return [

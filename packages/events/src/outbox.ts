@@ -6,24 +6,36 @@ import type { EventBus } from './bus';
 import type { EventRecord } from './record';
 import { FaultPoint, faultPoint } from '@vtv/kit';
 
+/** An event as its outbox row (the columns the relay reads back); the CloudEvents source rides in headers. */
+export function outboxRow(r: EventRecord): {
+  id: string;
+  topic: string;
+  key: string;
+  type: string;
+  subject: string | null;
+  payload: Buffer;
+  headers: OutboxRow['headers'];
+} {
+  return {
+    id: r.id,
+    topic: r.topic,
+    key: r.key,
+    type: r.type,
+    subject: r.subject,
+    payload: Buffer.from(r.data),
+    headers: { time: r.time, traceparent: r.traceparent, tracestate: r.tracestate, source: r.source },
+  };
+}
+
 /** Writes events in the caller's transaction: they exist exactly when the state change does. */
 export async function enqueue(manager: EntityManager, records: EventRecord[]): Promise<void> {
   if (records.length === 0) return;
   const values: unknown[] = [];
   const rows = records.map((r, i) => {
-    const headers = { time: r.time, traceparent: r.traceparent, tracestate: r.tracestate };
-    values.push(
-      r.id,
-      r.topic,
-      r.key,
-      r.type,
-      r.subject,
-      Buffer.from(r.data),
-      JSON.stringify(headers),
-      r.source,
-    );
-    const b = i * 8;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, jsonb_set($${b + 7}::jsonb, '{source}', to_jsonb($${b + 8}::text)))`;
+    const o = outboxRow(r);
+    values.push(o.id, o.topic, o.key, o.type, o.subject, o.payload, JSON.stringify(o.headers));
+    const b = i * 7;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}::jsonb)`;
   });
   await manager.query(
     `INSERT INTO outbox (id, topic, key, type, subject, payload, headers) VALUES ${rows.join(', ')}`,

@@ -50,7 +50,7 @@ function build(deps: Deps): VouchersServices {
     rules,
     batches: new BatchService(deps, rules, lifecycle),
     templates: new TemplateService(deps, rules),
-    claims: new ClaimService(deps, lifecycle),
+    claims: new ClaimService(deps),
     redemption: new RedemptionService(deps, lifecycle),
     outcomes: new OutcomeService(deps, lifecycle),
     projections: new ProjectionService(deps),

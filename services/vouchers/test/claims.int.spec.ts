@@ -290,6 +290,55 @@ describe('templates and claims', () => {
     expect(Number(await redis.get(`vouchers:tpl:${id}:stock`))).toBe(4);
   });
 
+  it('the key is kept in the database too: with Redis’s marker gone, a retry still gets the original voucher', async () => {
+    const id = await template({ quantity: 5 });
+    const [p] = await cardholders(1);
+    const key = `claim-${uuidv7()}`;
+    const first = await claim(person(p!), id, key);
+    expect(first.errors).toEqual([]);
+    await redis.del(`vouchers:claim:${id}:${p}`);
+    expect(await claim(person(p!), id, key)).toEqual(first);
+    expect(Number(await redis.get(`vouchers:tpl:${id}:stock`))).toBe(4);
+    const [row] = await h.sql<{ n: number; claimed: number }>(
+      `SELECT (SELECT count(*)::int FROM vouchers WHERE template_id = $1) AS n,
+              (SELECT claimed FROM voucher_templates WHERE id = $1) AS claimed`,
+      [id],
+    );
+    expect(row).toEqual({ n: 1, claimed: 1 });
+
+    // The same key for another template is another request: refused, nothing claimed.
+    const other = await template({ quantity: 5 });
+    await redis.del(`vouchers:claim:${other}:${p}`);
+    const reused = await claim(person(p!), other, key);
+    expect(reused.errors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' })]);
+    const [none] = await h.sql<{ n: number }>(
+      'SELECT count(*)::int AS n FROM vouchers WHERE template_id = $1',
+      [other],
+    );
+    expect(none!.n).toBe(0);
+  });
+
+  it('a claim the database refuses leaves nothing behind: no voucher, no event, no transition, no stored key', async () => {
+    const id = await template({ quantity: 1 });
+    const [a, b] = await cardholders(2);
+    expect((await claim(person(a!), id)).errors).toEqual([]);
+    // Redis believes there is stock again (as after losing its keys): only the database can refuse.
+    await redis.set(`vouchers:tpl:${id}:stock`, '5');
+    const key = `claim-${uuidv7()}`;
+    const refused = await claim(person(b!), id, key);
+    expect(refused.errors).toEqual([expect.objectContaining({ code: 'SOLD_OUT' })]);
+    const [row] = await h.sql<Record<string, number>>(
+      `SELECT (SELECT count(*)::int FROM vouchers WHERE template_id = $1) AS vouchers,
+              (SELECT claimed FROM voucher_templates WHERE id = $1) AS claimed,
+              (SELECT count(*)::int FROM voucher_transitions WHERE template_id = $1) AS transitions,
+              (SELECT count(*)::int FROM outbox o JOIN vouchers v ON v.id::text = o.key
+                 WHERE v.template_id = $1 AND o.type = 'vtv.vouchers.v1.VoucherIssued') AS events,
+              (SELECT count(*)::int FROM idempotency_keys WHERE key = $2) AS keys`,
+      [id, key],
+    );
+    expect(row).toEqual({ vouchers: 1, claimed: 1, transitions: 1, events: 1, keys: 0 });
+  });
+
   it('lists open templates to the people they are for (领券中心)', async () => {
     const id = await template({ quantity: 3 });
     const [local] = await cardholders(1);

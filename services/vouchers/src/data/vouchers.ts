@@ -1,3 +1,4 @@
+import type { outboxRow } from '@vtv/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   VoucherRow,
@@ -121,6 +122,79 @@ function voucherValues(v: NewVoucher): unknown[] {
     v.validFrom,
     v.validUntil,
   ];
+}
+
+const TRANSITION_COLUMNS = [
+  'id',
+  'voucher_id',
+  'from_state',
+  'to_state',
+  'at',
+  'actor_kind',
+  'actor_id',
+  'reason',
+  'region_code',
+  'kind',
+  'training_type',
+  'function_mode',
+  'face_value_fen',
+  'institution_id',
+  'class_id',
+  'enrollment_id',
+  'batch_id',
+  'template_id',
+  'disbursement_id',
+] as const;
+
+function transitionValues(t: NewTransition): unknown[] {
+  return [
+    t.id,
+    t.voucher.id,
+    t.fromState,
+    t.toState,
+    t.at,
+    t.actorKind,
+    t.actorId,
+    t.reason,
+    t.voucher.regionCode,
+    t.voucher.kind,
+    t.voucher.trainingType,
+    t.voucher.functionMode,
+    t.voucher.faceValueFen,
+    t.institutionId,
+    t.classId,
+    t.enrollmentId,
+    t.voucher.batchId,
+    t.voucher.templateId,
+    t.disbursementId,
+  ];
+}
+
+const OUTBOX_COLUMNS = ['id', 'topic', 'key', 'type', 'subject', 'payload', 'headers'] as const;
+
+/** A row for jsonb_populate_record: bytea as `\x` hex text, timestamps as ISO text. */
+function jsonRow(columns: readonly string[], values: unknown[]): string {
+  const row: Record<string, unknown> = {};
+  columns.forEach((c, i) => {
+    const v = values[i];
+    row[c] = Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v instanceof Date ? v.toISOString() : v;
+  });
+  return JSON.stringify(row);
+}
+
+/** Why claim_general_voucher refused, by the SQLSTATE it raised. */
+export type ClaimRefusal = 'ALREADY_CLAIMED' | 'NOT_TAKEN' | 'KEY_RECORDED';
+const CLAIM_REFUSALS: Record<string, ClaimRefusal> = {
+  VC001: 'ALREADY_CLAIMED',
+  VC002: 'NOT_TAKEN',
+  VC003: 'KEY_RECORDED',
+};
+
+export class ClaimRefused extends Error {
+  constructor(readonly refusal: ClaimRefusal) {
+    super(`claim refused: ${refusal}`);
+    this.name = 'ClaimRefused';
+  }
 }
 
 function placeholders(rows: number, width: number): string {
@@ -337,53 +411,56 @@ export class VoucherRepository {
   }
 
   async insertTransitions(manager: EntityManager, rows: NewTransition[]): Promise<void> {
-    const cols = [
-      'id',
-      'voucher_id',
-      'from_state',
-      'to_state',
-      'at',
-      'actor_kind',
-      'actor_id',
-      'reason',
-      'region_code',
-      'kind',
-      'training_type',
-      'function_mode',
-      'face_value_fen',
-      'institution_id',
-      'class_id',
-      'enrollment_id',
-      'batch_id',
-      'template_id',
-      'disbursement_id',
-    ];
     for (let i = 0; i < rows.length; i += 1000) {
       const chunk = rows.slice(i, i + 1000);
       await manager.query(
-        `INSERT INTO voucher_transitions (${cols.join(', ')}) VALUES ${placeholders(chunk.length, cols.length)}`,
-        chunk.flatMap((t) => [
-          t.id,
-          t.voucher.id,
-          t.fromState,
-          t.toState,
-          t.at,
-          t.actorKind,
-          t.actorId,
-          t.reason,
-          t.voucher.regionCode,
-          t.voucher.kind,
-          t.voucher.trainingType,
-          t.voucher.functionMode,
-          t.voucher.faceValueFen,
-          t.institutionId,
-          t.classId,
-          t.enrollmentId,
-          t.voucher.batchId,
-          t.voucher.templateId,
-          t.disbursementId,
-        ]),
+        `INSERT INTO voucher_transitions (${TRANSITION_COLUMNS.join(', ')}) VALUES ${placeholders(chunk.length, TRANSITION_COLUMNS.length)}`,
+        chunk.flatMap(transitionValues),
       );
+    }
+  }
+
+  /**
+   * A general-voucher claim in one statement and one round trip (the claim_general_voucher function,
+   * migration 1732200000400): idempotency key, voucher, template counter, issue transition and outbox
+   * row, all or nothing. Runs outside any transaction on purpose, so the template row is locked only
+   * inside PostgreSQL. Throws ClaimRefused for the refusals the function raises.
+   */
+  async claimGeneral(c: {
+    templateId: string;
+    at: Date;
+    voucher: NewVoucher;
+    transition: NewTransition;
+    outbox: ReturnType<typeof outboxRow>;
+    idempotency?: { scope: string; key: string; hash: string };
+  }): Promise<VoucherRow> {
+    try {
+      const rows = await this.ds.query(
+        'SELECT * FROM claim_general_voucher($1, $2, $3, $4, $5, $6, $7, $8)',
+        [
+          c.templateId,
+          c.at,
+          jsonRow(VOUCHER_COLUMNS, voucherValues(c.voucher)),
+          jsonRow(TRANSITION_COLUMNS, transitionValues(c.transition)),
+          jsonRow(OUTBOX_COLUMNS, [
+            c.outbox.id,
+            c.outbox.topic,
+            c.outbox.key,
+            c.outbox.type,
+            c.outbox.subject,
+            c.outbox.payload,
+            c.outbox.headers,
+          ]),
+          c.idempotency?.scope ?? null,
+          c.idempotency?.key ?? null,
+          c.idempotency?.hash ?? null,
+        ],
+      );
+      return hydrate(this.ds.manager, VoucherRow, rows[0]);
+    } catch (err) {
+      const refusal = CLAIM_REFUSALS[(err as { code?: string }).code ?? ''];
+      if (refusal) throw new ClaimRefused(refusal);
+      throw err;
     }
   }
 

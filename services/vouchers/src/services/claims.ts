@@ -1,13 +1,15 @@
-import { DomainError, ErrorCode, inRegion, uuidv7, type Caller, type EntityManager } from '@vtv/kit';
-import type { TemplateRow } from '../data/entities';
+import { outboxRow } from '@vtv/events';
+import { DomainError, ErrorCode, inRegion, requestHash, uuidv7, type Caller } from '@vtv/kit';
+import { VoucherRow, type TemplateRow } from '../data/entities';
+import { ClaimRefused, type NewVoucher } from '../data/repositories';
 import { codeDigest, codeHint, deriveCode } from '../domain/codes';
 import { addDays, chinaYearOf } from '../domain/dates';
 import { Semaphore } from '../domain/semaphore';
 import { VoucherError } from '../errors';
 import { requirePerson } from './access';
-import { keyed, refuseUnlessStored, type Deps } from './context';
+import { idempotencyScope, refuseUnlessStored, type Deps } from './context';
 import { uuid } from './input';
-import type { Lifecycle } from './lifecycle';
+import { Lifecycle } from './lifecycle';
 import { personKey } from './projections';
 import { verifyProof } from './proofs';
 import { stockKey } from './templates';
@@ -18,8 +20,12 @@ const PENDING_MS = 30_000;
 const STOCK_TTL_MS = 10 * 60_000;
 /** Templates are read on every claim: a short in-process cache spares the database. */
 const TEMPLATE_CACHE_MS = 2_000;
-/** Claim transactions of one template in flight per process (they serialise on its row anyway). */
-const WRITERS_PER_TEMPLATE = 4;
+/**
+ * Claim statements of one template in flight per process: most of the pool, leaving connections for
+ * everything else (scans above all). The template row is locked only inside each statement, so they
+ * overlap well.
+ */
+const writersPerTemplate = (poolSize: number) => Math.max(1, poolSize - 2);
 /** Eligibility facts (e-SSC region, birth year) cached in Redis; CardIssued drops the entry. */
 const PERSON_TTL_MS = 3600_000;
 
@@ -51,10 +57,7 @@ export class ClaimService {
   private readonly initialising = new Map<string, Promise<void>>();
   private readonly writers = new Map<string, Semaphore>();
 
-  constructor(
-    private readonly deps: Deps,
-    private readonly lifecycle: Lifecycle,
-  ) {}
+  constructor(private readonly deps: Deps) {}
 
   async claim(caller: Caller, templateIdInput: string, proof: string, key?: string): Promise<string> {
     const personId = requirePerson(caller);
@@ -112,17 +115,11 @@ export class ClaimService {
       throw soldOut();
     }
 
-    let ran = false;
     try {
       // Eligibility after the gate: only claims the stock can satisfy read the person's facts.
       await this.requireEligible(t, personId, now);
-      const voucherId = await this.writer(t.id).run(() =>
-        keyed(this.deps, idem, (m) => {
-          ran = true;
-          return this.write(m, t, personId, now);
-        }),
-      );
-      if (!ran && stock === 'admitted') await this.giveBack(t.id); // A stored result: nothing was taken.
+      const { voucherId, stored } = await this.writer(t.id).run(() => this.write(t, personId, now, idem));
+      if (stored && stock === 'admitted') await this.giveBack(t.id); // A stored result: nothing was taken.
       if (gated) await this.deps.cache.set(marker, 'claimed', this.markerTtl(t, now)).catch(() => undefined);
       return voucherId;
     } catch (err) {
@@ -141,11 +138,21 @@ export class ClaimService {
     }
   }
 
-  /** The database's part, in one transaction; the template row is locked last, only for the commit. */
-  private async write(m: EntityManager, t: TemplateRow, personId: string, now: Date): Promise<string> {
+  /**
+   * The database's part, in one statement (claim_general_voucher): the voucher, the template counter,
+   * the issue transition, VoucherIssued and the idempotency key commit together or not at all, and the
+   * template row is locked only inside PostgreSQL. `stored`: an earlier request with the same
+   * Idempotency-Key already did it, and this is its result.
+   */
+  private async write(
+    t: TemplateRow,
+    personId: string,
+    now: Date,
+    idem: { caller: Caller; key?: string; operation: string; input: unknown },
+  ): Promise<{ voucherId: string; stored: boolean }> {
     const id = uuidv7(now.getTime());
     const code = deriveCode(this.deps.codeKey, id);
-    const v = await this.deps.repos.vouchers.insertClaimed(m, {
+    const voucher: NewVoucher = {
       id,
       holderPersonId: personId,
       regionCode: t.regionCode,
@@ -165,15 +172,36 @@ export class ClaimService {
       issuedAt: now,
       validFrom: now,
       validUntil: t.validityType === 'FIXED_END' ? t.validUntil! : addDays(now, t.validDays!),
-    });
-    if (!v) throw alreadyClaimed();
-    await this.lifecycle.recordIssued(m, [v], { kind: 'PERSON', id: personId }, 'claimed (领取)');
-    if (!(await this.deps.repos.templates.takeOne(m, t.id, now))) {
-      const current = await this.deps.repos.templates.byId(t.id, m);
+    };
+    const issued = Lifecycle.issueRecords(
+      Object.assign(new VoucherRow(), voucher, { state: 'HELD' as const }),
+      { kind: 'PERSON', id: personId },
+      'claimed (领取)',
+    );
+    try {
+      await this.deps.repos.vouchers.claimGeneral({
+        templateId: t.id,
+        at: now,
+        voucher,
+        transition: issued.transition,
+        outbox: outboxRow(issued.event),
+        ...(idem.key
+          ? { idempotency: { scope: idempotencyScope(idem), key: idem.key, hash: requestHash(idem.input) } }
+          : {}),
+      });
+      return { voucherId: id, stored: false };
+    } catch (err) {
+      if (!(err instanceof ClaimRefused)) throw err;
+      if (err.refusal === 'ALREADY_CLAIMED') throw alreadyClaimed();
+      if (err.refusal === 'KEY_RECORDED') {
+        // Same key, same request: its stored result (or IDEMPOTENCY_KEY_REUSED for another request).
+        const voucherId = await refuseUnlessStored<string>(this.deps, idem, alreadyClaimed());
+        return { voucherId, stored: true };
+      }
+      const current = await this.deps.repos.templates.byId(t.id);
       if (current && current.state === 'ACTIVE' && current.claimed >= current.quantity) throw soldOut();
       throw new DomainError(VoucherError.CLAIM_WINDOW_CLOSED, 'This template no longer takes claims');
     }
-    return v.id;
   }
 
   private requireOpen(t: TemplateRow, now: Date): void {
@@ -260,7 +288,7 @@ export class ClaimService {
     let s = this.writers.get(templateId);
     if (!s) {
       for (const [id, w] of this.writers) if (w.idle) this.writers.delete(id);
-      s = new Semaphore(WRITERS_PER_TEMPLATE);
+      s = new Semaphore(writersPerTemplate(this.deps.config.DATABASE_POOL_SIZE));
       this.writers.set(templateId, s);
     }
     return s;

@@ -52,16 +52,17 @@ export function keyed<T>(
   return withKey(deps, req, work);
 }
 
+/** The key space of an operation's idempotency keys: the operation and its caller. */
+export function idempotencyScope(req: { caller: Caller; operation: string }): string {
+  return `${req.operation}:${req.caller.kind}:${req.caller.id ?? ''}`;
+}
+
 function withKey<T>(
   deps: Deps,
   req: { caller: Caller; key?: string; operation: string; input: unknown },
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
-  return withIdempotency(
-    deps.ds,
-    { scope: `${req.operation}:${req.caller.kind}:${req.caller.id ?? ''}`, key: req.key!, input: req.input },
-    work,
-  );
+  return withIdempotency(deps.ds, { scope: idempotencyScope(req), key: req.key!, input: req.input }, work);
 }
 
 /**

@@ -1,7 +1,12 @@
-import { enqueue } from '@vtv/events';
+import { enqueue, type EventRecord } from '@vtv/events';
 import { DomainError, ErrorCode, uuidv7, type EntityManager } from '@vtv/kit';
 import type { VoucherRow, VoucherState } from '../data/entities';
-import type { TransitionSet, TransitionedVoucher, VoucherSelector } from '../data/repositories';
+import type {
+  NewTransition,
+  TransitionSet,
+  TransitionedVoucher,
+  VoucherSelector,
+} from '../data/repositories';
 import { sourcesOf } from '../domain/lifecycle';
 import { VoucherError } from '../errors';
 import { voucherEvents } from '../events/outgoing';
@@ -70,13 +75,29 @@ export class Lifecycle {
     reason: string,
   ): Promise<void> {
     if (vouchers.length === 0) return;
+    const records = vouchers.map((v) => Lifecycle.issueRecords(v, actor, reason));
     await this.deps.repos.vouchers.insertTransitions(
       manager,
-      vouchers.map((v) => ({
+      records.map((r) => r.transition),
+    );
+    await enqueue(
+      manager,
+      records.map((r) => r.event),
+    );
+  }
+
+  /** What issuing a voucher records: its issue transition (→ HELD) and its VoucherIssued event. */
+  static issueRecords(
+    v: VoucherRow,
+    actor: Actor,
+    reason: string,
+  ): { transition: NewTransition; event: EventRecord } {
+    return {
+      transition: {
         id: uuidv7(v.issuedAt.getTime()),
         voucher: v,
         fromState: null,
-        toState: 'HELD' as const,
+        toState: 'HELD',
         at: v.issuedAt,
         actorKind: actor.kind,
         actorId: actor.id,
@@ -85,12 +106,9 @@ export class Lifecycle {
         classId: v.classId,
         enrollmentId: null,
         disbursementId: null,
-      })),
-    );
-    await enqueue(
-      manager,
-      vouchers.map((v) => voucherEvents.issued(v, actor)),
-    );
+      },
+      event: voucherEvents.issued(v, actor),
+    };
   }
 
   /** Why a voucher cannot be used now: the distinct error for its state and validity. */
