@@ -44,8 +44,8 @@ type Gate = 'admitted' | 'sold-out' | 'off';
  * 5. eligibility (region, age, audience; identity's facts from a Redis copy of the projection), with
  *    a clear reason — an ineligible claim gives its unit back;
  * 6. the database is the final word: INSERT (unique template + holder) and a conditional
- *    `UPDATE … SET claimed = claimed + 1 WHERE claimed < quantity` in one transaction, a few per
- *    template at a time;
+ *    `UPDATE … SET claimed = claimed + 1 WHERE claimed < quantity`, with the transition, the event and
+ *    the idempotency key, in one statement (claim_general_voucher);
  * 7. on failure the Redis counter is compensated (or zeroed when the database says sold out).
  *
  * Redis being down only removes the shedding: every claim then goes to the database, which still
