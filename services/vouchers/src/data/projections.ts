@@ -52,6 +52,36 @@ export class ProjectionRepository {
     );
   }
 
+  /**
+   * A scan's two facts in one round trip: whether the person is an enabled operator of the institution,
+   * and the institution (null when unknown).
+   */
+  async scanFacts(
+    institutionId: string,
+    personId: string,
+  ): Promise<{ operatorEnabled: boolean; institution: InstitutionRow | null }> {
+    const rows: { enabled: boolean | null; region_code: string; active: boolean; changed_at: Date }[] =
+      await this.ds.query(
+        `SELECT o.enabled, i.region_code, i.active, i.changed_at
+         FROM institutions i LEFT JOIN operators o ON o.institution_id = i.institution_id AND o.person_id = $2
+         WHERE i.institution_id = $1`,
+        [institutionId, personId],
+      );
+    const r = rows[0];
+    if (!r) {
+      // No institution projection yet; the operator fact may still exist (events arrive in any order).
+      const op = await this.operator(institutionId, personId);
+      return { operatorEnabled: op?.enabled === true, institution: null };
+    }
+    const institution = Object.assign(new InstitutionRow(), {
+      institutionId,
+      regionCode: r.region_code,
+      active: r.active,
+      changedAt: r.changed_at,
+    });
+    return { operatorEnabled: r.enabled === true, institution };
+  }
+
   operator(institutionId: string, personId: string): Promise<OperatorRow | null> {
     return this.ds.getRepository(OperatorRow).findOneBy({ institutionId, personId });
   }

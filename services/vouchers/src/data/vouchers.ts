@@ -197,6 +197,40 @@ export class ClaimRefused extends Error {
   }
 }
 
+/** What a find would select: every column but the code digest (never read back). */
+const SELECTED = [
+  'id',
+  'holder_person_id',
+  'region_code',
+  'state',
+  'kind',
+  'batch_id',
+  'template_id',
+  'class_id',
+  'institution_id',
+  'function_mode',
+  'business_mode',
+  'face_value_fen',
+  'training_type',
+  'occupation',
+  'certificate_level',
+  'code_hint',
+  'issued_at',
+  'valid_from',
+  'valid_until',
+  'used_at',
+  'used_institution_id',
+  'used_class_id',
+  'used_enrollment_id',
+  'used_by',
+  'used_channel',
+  'settled_at',
+  'disbursement_id',
+  'ended_at',
+  'end_reason',
+  'updated_at',
+].join(', ');
+
 function placeholders(rows: number, width: number): string {
   return Array.from(
     { length: rows },
@@ -207,8 +241,32 @@ function placeholders(rows: number, width: number): string {
 export class VoucherRepository {
   constructor(private readonly ds: DataSource) {}
 
-  byId(id: string, manager: EntityManager = this.ds.manager): Promise<VoucherRow | null> {
-    return manager.getRepository(VoucherRow).findOneBy({ id });
+  /** Plain SQL rather than a find: read on every scan, claim and wallet look-up. */
+  async byId(id: string, manager: EntityManager = this.ds.manager): Promise<VoucherRow | null> {
+    const rows = await manager.query(`SELECT ${SELECTED} FROM vouchers WHERE id = $1`, [id]);
+    return rows[0] ? hydrate(manager, VoucherRow, rows[0]) : null;
+  }
+
+  /**
+   * A scan's first step in one round trip: records the token id (false when it was redeemed before —
+   * the final word on replay) and reads the voucher.
+   */
+  async recordTokenAndRead(
+    manager: EntityManager,
+    jti: string,
+    voucherId: string,
+    at: Date,
+  ): Promise<{ fresh: boolean; voucher: VoucherRow | null }> {
+    const rows: Record<string, unknown>[] = await manager.query(
+      `WITH t AS (
+         INSERT INTO redeemed_tokens (jti, voucher_id, redeemed_at) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING jti)
+       SELECT (SELECT count(*) FROM t)::int AS fresh, v.id IS NOT NULL AS found, v.*
+       FROM (SELECT 1) one LEFT JOIN (SELECT ${SELECTED} FROM vouchers WHERE id = $2) v ON true`,
+      [jti, voucherId, at],
+    );
+    const r = rows[0]!;
+    return { fresh: r.fresh === 1, voucher: r.found ? hydrate(manager, VoucherRow, r) : null };
   }
 
   async byCodeDigest(digest: Buffer): Promise<VoucherRow | null> {

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode, inRegion, notFound, type Caller, type EntityManager } from '@vtv/kit';
-import type { EnrollmentRow, UseChannel, VoucherRow } from '../data/entities';
+import type { EnrollmentRow, InstitutionRow, UseChannel, VoucherRow } from '../data/entities';
 import { codeDigest, deriveCode, formatCode, normalizeCode } from '../domain/codes';
 import { VoucherError } from '../errors';
 import { requirePerson, type Actor } from './access';
@@ -42,6 +42,8 @@ interface UseRequest {
   enrollmentId: string | null;
   channel: UseChannel;
   actor: Actor;
+  /** The institution's projection, as read when the request was checked. */
+  institution: InstitutionRow;
 }
 
 const CODE_WINDOW_MS = 15 * 60_000;
@@ -106,7 +108,7 @@ export class RedemptionService {
     const enrollmentId = optionalUuid('enrollmentId', input.enrollmentId);
     const now = this.deps.now();
     const claims = this.deps.qr.verify(input.token, now);
-    await this.requireOperator(operatorId, institutionId);
+    const institution = await this.requireOperator(operatorId, institutionId);
     const idem = {
       caller,
       key,
@@ -131,6 +133,7 @@ export class RedemptionService {
         enrollmentId,
         channel: 'QR',
         actor: { kind: 'OPERATOR', id: operatorId },
+        institution,
       }),
     );
   }
@@ -142,7 +145,7 @@ export class RedemptionService {
     const classId = optionalUuid('classId', input.classId);
     const enrollmentId = optionalUuid('enrollmentId', input.enrollmentId);
     const device = optionalText('deviceId', input.deviceId, 64) ?? `operator:${operatorId}`;
-    await this.requireOperator(operatorId, institutionId);
+    const institution = await this.requireOperator(operatorId, institutionId);
     const counters = [`codefail:op:${operatorId}`, `codefail:dev:${device}`];
     const limit = this.deps.config.VOUCHER_CODE_ENTRY_FAILURES;
     const counts = await Promise.all(counters.map((c) => this.deps.cache.get(c).catch(() => null)));
@@ -179,6 +182,7 @@ export class RedemptionService {
           enrollmentId,
           channel: 'CODE',
           actor: { kind: 'OPERATOR', id: operatorId },
+          institution,
         }),
     );
   }
@@ -216,6 +220,7 @@ export class RedemptionService {
           enrollmentId: null,
           channel: 'ONLINE',
           actor: { kind: 'PERSON', id: personId },
+          institution: inst,
         }),
     );
   }
@@ -251,12 +256,12 @@ export class RedemptionService {
     );
   }
 
-  private async requireOperator(personId: string, institutionId: string): Promise<void> {
-    const [op, inst] = await Promise.all([
-      this.repos.projections.operator(institutionId, personId),
-      this.repos.projections.institution(institutionId),
-    ]);
-    if (!op?.enabled)
+  private async requireOperator(personId: string, institutionId: string): Promise<InstitutionRow> {
+    const { operatorEnabled, institution: inst } = await this.repos.projections.scanFacts(
+      institutionId,
+      personId,
+    );
+    if (!operatorEnabled)
       throw new DomainError(
         VoucherError.NOT_AN_OPERATOR,
         'You are not an enabled operator (经办人) of this institution',
@@ -268,13 +273,20 @@ export class RedemptionService {
         'The institution is not activated for vouchers (关联部端)',
         'institutionId',
       );
+    return inst;
   }
 
   /** The shared use path, inside the caller's transaction. */
   private async use(m: EntityManager, r: UseRequest): Promise<string> {
     const now = this.deps.now();
-    if (r.jti && !(await this.repos.vouchers.recordToken(m, r.jti, r.voucherId, now))) throw replayed();
-    const v = await this.repos.vouchers.byId(r.voucherId, m);
+    let v: VoucherRow | null;
+    if (r.jti) {
+      const read = await this.repos.vouchers.recordTokenAndRead(m, r.jti, r.voucherId, now);
+      if (!read.fresh) throw replayed();
+      v = read.voucher;
+    } else {
+      v = await this.repos.vouchers.byId(r.voucherId, m);
+    }
     if (!v) throw notFound('Voucher');
     if (
       v.state !== 'HELD' ||
@@ -301,7 +313,7 @@ export class RedemptionService {
         classId ??= e.classId;
       }
     }
-    await this.requireApplicable(m, v, r.institutionId, classId);
+    await this.requireApplicable(m, v, r.institution, classId);
     const used = await this.lifecycle.apply(
       m,
       { ids: [v.id], validAt: now },
@@ -331,9 +343,10 @@ export class RedemptionService {
   private async requireApplicable(
     m: EntityManager,
     v: VoucherRow,
-    institutionId: string,
+    inst: InstitutionRow,
     classId: string | null,
   ): Promise<void> {
+    const institutionId = inst.institutionId;
     const wrong = () =>
       new DomainError(VoucherError.WRONG_INSTITUTION, 'This voucher cannot be used at this institution');
     const notApplicable = (why: string) => new DomainError(VoucherError.VOUCHER_NOT_APPLICABLE, why);
@@ -342,8 +355,7 @@ export class RedemptionService {
       if (classId && v.classId && classId !== v.classId)
         throw notApplicable('This voucher was issued for another class');
     } else {
-      const inst = await this.repos.projections.institution(institutionId, m);
-      if (!inst || !inRegion(v.regionCode, inst.regionCode)) throw wrong();
+      if (!inRegion(v.regionCode, inst.regionCode)) throw wrong();
       if (classId) {
         const cls = await this.repos.classes.byId(classId, m);
         if (cls && cls.institutionId !== institutionId) throw wrong();
