@@ -3,6 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   GraphQLError,
   getNamedType,
+  type DocumentNode,
   isInputObjectType,
   type GraphQLField,
   type GraphQLObjectType,
@@ -252,6 +253,7 @@ export function createPipeline(d: PipelineDeps): RequestHandler[] {
     next();
   };
 
+  const parsedRegistered = new Map<string, DocumentNode>();
   const operationLimits: RequestHandler = (req, res, next) => {
     const get = req.method === 'GET';
     const params: GraphQLParams = get
@@ -260,7 +262,14 @@ export function createPipeline(d: PipelineDeps): RequestHandler[] {
     if (typeof params.query !== 'string') return next(); // Apollo answers a request without a query.
     const variables = (jsonParam(params.variables) ?? {}) as Record<string, unknown>;
     try {
-      const doc = parseLimited(params.query, limits.maxTokens);
+      // A registered operation's text is fixed: parsed once, then reused (its limits still run below,
+      // since the cost depends on the variables).
+      const registered = facts(res).registered;
+      let doc = registered ? parsedRegistered.get(registered.id) : undefined;
+      if (!doc) {
+        doc = parseLimited(params.query, limits.maxTokens);
+        if (registered) parsedRegistered.set(registered.id, doc);
+      }
       const operationName = typeof params.operationName === 'string' ? params.operationName : undefined;
       const shape = measureOperation(doc, operationName, variables, limits, d.schema());
       // Several operations and no (matching) operationName: a client error, answered before planning.
