@@ -23,6 +23,11 @@ export class Health {
     this.draining = true;
   }
 
+  /** True from the first step of shutdown on: requests arriving now are refused, not started. */
+  isDraining(): boolean {
+    return this.draining;
+  }
+
   async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
     const results: Record<string, string> = {};
     if (this.draining) return { ready: false, checks: { shutdown: 'draining' } };

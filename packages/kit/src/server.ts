@@ -79,6 +79,23 @@ export async function createSubgraphServer<Extra extends object>(
   o.routes?.(app);
   app.use(
     '/graphql',
+    (_req, res, next) => {
+      // A request that arrives once the drain began (on a kept-alive connection, or read just after the
+      // listener closed) is refused before it runs: the HTTP drain half-closes idle connections and does
+      // not wait for such a request, so its answer could be lost after its effect was committed. A 503
+      // tells the client (the gateway) that nothing happened and a retry elsewhere is safe.
+      if (!o.health.isDraining()) return next();
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', '1');
+      res.status(503).json({
+        errors: [
+          {
+            message: 'The service is shutting down; retry the request',
+            extensions: { code: 'UNAVAILABLE', retryable: true },
+          },
+        ],
+      });
+    },
     (req, res, next) => {
       try {
         res.locals.caller = verifyCaller(req.header(CALLER_HEADER), o.internalAuthSecret);

@@ -6,8 +6,8 @@ export interface KafkaNamespace {
   /** Pass as EVENTS_NAMESPACE (services) or `namespace` (KafkaBus). */
   namespace: string;
   brokers: string;
-  /** Deletes the namespace's topics and the services' consumer groups. */
-  cleanup(): Promise<void>;
+  /** Deletes the namespace's topics, the services' consumer groups and any `groups` a test added. */
+  cleanup(groups?: string[]): Promise<void>;
 }
 
 /**
@@ -34,9 +34,9 @@ export async function createKafkaNamespace(prefix = 'test'): Promise<KafkaNamesp
   return {
     namespace,
     brokers,
-    cleanup: async () => {
+    cleanup: async (groups: string[] = []) => {
       try {
-        await admin.deleteNamespace([...SERVICES]);
+        await admin.deleteNamespace([...SERVICES, ...groups]);
       } finally {
         await admin.close();
       }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
-const TSX = join(__dirname, '..', '..', '..', '..', 'node_modules', '.bin', 'tsx');
+const ROOT = join(__dirname, '..', '..', '..', '..');
 
 export interface ManagedProcess {
   child: ChildProcess;
@@ -18,9 +18,15 @@ export interface ManagedProcess {
 /**
  * Runs a TypeScript entry point as a real child process, for tests that kill and restart services
  * (optionally at a named crash point: pass VTV_FAULT_POINTS in env).
+ *
+ * The process is node itself with tsx's loader (`node --import tsx`), not the `tsx` command: that one
+ * is a wrapper process that relays signals with 30 ms deadlines (a child slow to acknowledge SIGTERM on
+ * a loaded machine gets SIGKILL instead of draining), and a SIGKILL sent to the wrapper leaves the
+ * service running as an orphan. Signals sent here reach the service directly.
  */
 export function spawnTs(entry: string, env: NodeJS.ProcessEnv): ManagedProcess {
-  const child = spawn(TSX, [entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -32,7 +38,7 @@ export function spawnTs(entry: string, env: NodeJS.ProcessEnv): ManagedProcess {
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  // tsx relays a child killed by a signal as exit code 128 + n; report the signal's name either way.
+  // A process may also report a signal as exit code 128 + n; report the signal's name either way.
   const signalName = (code: number) =>
     Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
   const exited = new Promise<number | string>((resolve) =>
