@@ -13,7 +13,18 @@
 # for it to answer. `up` ends by writing <state>/env and <repo>/.infra.env.
 #
 # Knobs: VTV_INFRA_DIR (state dir, default /var/lib/vtv-infra), PGPORT,
-# REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, VTV_KAFKA_TIMEOUT (s).
+# REDIS_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_PROXIED_PORT,
+# KAFKA_PROXY_PORT, VTV_KAFKA_TIMEOUT (s).
+#
+# The broker has a second client listener for network-fault tests: it listens on
+# KAFKA_PROXIED_PORT (default 9094) but advertises KAFKA_PROXY_PORT (default
+# 9095), where nothing listens until a test puts a TcpProxy there (forwarding to
+# 9094). Clients bootstrapped through the proxy are told to reconnect to the
+# proxy, so every byte they exchange with the broker passes it and a test can
+# cut Kafka off for real. .infra.env exports KAFKA_PROXIED_BROKERS (the proxy's
+# address, for the client under test) and KAFKA_PROXIED_TARGET (the listener,
+# for the proxy). A running broker of ours whose configuration differs from the
+# one this script writes is restarted by `up`.
 
 # The bash -c snippets below expand their own "$0/$1" on purpose.
 # shellcheck disable=SC2016
@@ -29,6 +40,8 @@ PG_PORT=${PGPORT:-5432}
 REDIS_PORT=${REDIS_PORT:-6379}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_PROXIED_PORT=${KAFKA_PROXIED_PORT:-9094}
+KAFKA_PROXY_PORT=${KAFKA_PROXY_PORT:-9095}
 
 PG_TIMEOUT=${VTV_PG_TIMEOUT:-60}
 REDIS_TIMEOUT=${VTV_REDIS_TIMEOUT:-30}
@@ -49,7 +62,7 @@ KAFKA_DIR="$STATE/kafka"
 KAFKA_LIBS="$KAFKA_DIR/libs"
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_LOGS="$KAFKA_DIR/logs"
-KAFKA_PROPS="$KAFKA_DIR/server.properties"
+KAFKA_PROPS="$KAFKA_DIR/server.properties"   # what the running broker was started with
 KAFKA_PID="$KAFKA_DIR/kafka.pid"
 KAFKA_OUT="$KAFKA_DIR/kafka.out"   # JVM stdout/stderr; broker log is logs/server.log
 
@@ -337,18 +350,21 @@ kafka_java() {
       -cp "$KAFKA_LIBS/*" "$@"
 }
 
-write_kafka_props() {
-  cat >"$KAFKA_PROPS" <<EOF
+# The broker configuration this script wants, on stdout.
+kafka_props() {
+  cat <<EOF
 # Written by scripts/infra.sh before each start; edit the script instead.
 # Single-node KRaft, broker and controller in one process (dev/test only).
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+# PROXIED listens on $KAFKA_PROXIED_PORT and advertises $KAFKA_PROXY_PORT, where a test's TcpProxy
+# sits (see the header of scripts/infra.sh), so a proxy can really cut a client off the broker.
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,PROXIED://$HOST:$KAFKA_PROXIED_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,PROXIED://$HOST:$KAFKA_PROXY_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
 log.dirs=$KAFKA_DATA
 num.partitions=3
 default.replication.factor=1
@@ -366,6 +382,15 @@ num.io.threads=4
 log.retention.hours=24
 log.segment.bytes=67108864
 EOF
+}
+
+write_kafka_props() { kafka_props >"$KAFKA_PROPS"; }
+
+# Our running broker was started with another configuration than the one we
+# would write now (an older script, changed ports): it has to be restarted.
+kafka_config_stale() {
+  kafka_ours_alive || return 1
+  [[ $(kafka_props | sha256sum) != $(sha256sum <"$KAFKA_PROPS" 2>/dev/null) ]]
 }
 
 kafka_format() {
@@ -396,15 +421,24 @@ start_kafka() {
 }
 
 ensure_kafka() {
-  if kafka_answers "$LOCAL_KAFKA_BROKERS"; then NOTE[kafka]="already running"; return; fi
+  local restarted=""
+  if kafka_config_stale; then
+    log "kafka: the running broker was started with another configuration ($KAFKA_PROPS); restarting it"
+    stop_kafka
+    restarted="re"
+  elif kafka_answers "$LOCAL_KAFKA_BROKERS"; then
+    NOTE[kafka]="already running"; return
+  fi
   if kafka_ours_alive; then NOTE[kafka]="was starting, pid $(kafka_pid)"; return; fi
   tcp_open "$HOST" "$KAFKA_PORT" &&
     die "something else listens on $HOST:$KAFKA_PORT but doesn't answer as a Kafka broker (set KAFKA_PORT)"
+  tcp_open "$HOST" "$KAFKA_PROXIED_PORT" &&
+    die "something else listens on $HOST:$KAFKA_PROXIED_PORT (set KAFKA_PROXIED_PORT)"
   have "$JAVA" || die "java not found (Java 17 is required for Kafka)"
   finish_kafka_fetch
   kafka_libs_ready || fetch_kafka_libs || { show_tail "$KAFKA_DIR/mvn.log"; die "fetching Kafka jars failed"; }
   start_kafka
-  NOTE[kafka]="started, pid $(kafka_pid)"
+  NOTE[kafka]="${restarted}started, pid $(kafka_pid)"
 }
 
 # Like kafka_answers, but fails fast if our broker process died meanwhile.
@@ -467,8 +501,9 @@ kafka_url() { echo "${KAFKA_BROKERS:-$LOCAL_KAFKA_BROKERS}"; }
 # (so sourcing .infra.env and re-running `up` still (re)starts our stack).
 is_external() { [[ -n ${!1:-} && ${!1} != "$2" ]]; }
 
+# write_env_files <ext_kafka>
 write_env_files() {
-  local f tmp
+  local ext_kafka=$1 f tmp
   for f in "$STATE/env" "$REPO_ROOT/.infra.env"; do
     tmp="$f.tmp.$$"
     {
@@ -476,6 +511,11 @@ write_env_files() {
       printf 'export DATABASE_URL=%q\n' "$(db_url)"
       printf 'export REDIS_URL=%q\n' "$(redis_url)"
       printf 'export KAFKA_BROKERS=%q\n' "$(kafka_url)"
+      # Only our own broker has the proxied listener (see the header).
+      if (( !ext_kafka )); then
+        printf 'export KAFKA_PROXIED_BROKERS=%q\n' "$HOST:$KAFKA_PROXY_PORT"
+        printf 'export KAFKA_PROXIED_TARGET=%q\n' "$HOST:$KAFKA_PROXIED_PORT"
+      fi
     } >"$tmp"
     mv -f "$tmp" "$f"
   done
@@ -521,7 +561,7 @@ cmd_up() {
     wait_kafka_local
   fi
 
-  write_env_files
+  write_env_files "$ext_kafka"
   printf '%-9s up  %-55s (%s)\n' postgres "$(db_url)" "${NOTE[postgres]}" \
     redis "$(redis_url)" "${NOTE[redis]}" kafka "$(kafka_url)" "${NOTE[kafka]}"
   log "env written to $REPO_ROOT/.infra.env and $STATE/env ($((SECONDS - start))s)"
