@@ -46,6 +46,11 @@ export interface GatewayOptions {
   verifier?: TokenVerifier;
   /** Rate-limit counters; defaults to Redis at REDIS_URL, else in-process. */
   cache?: Cache;
+  /**
+   * What /metrics serves (Prometheus text); defaults to this process's registry. A cluster worker passes
+   * the whole cluster's view, aggregated by the primary (cluster.ts).
+   */
+  metricsText?: () => Promise<string>;
 }
 
 export interface Gateway {
@@ -94,7 +99,13 @@ interface GatewayInternals {
 const planKey = (body: string, operationName?: string) =>
   operationName ? sha256(sha256(body) + operationName) : sha256(body);
 
-export async function createGateway({ config, logger, verifier, cache }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({
+  config,
+  logger,
+  verifier,
+  cache,
+  metricsText,
+}: GatewayOptions): Promise<Gateway> {
   // ApolloGateway otherwise reports host details to Apollo's servers every hour.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const production = config.NODE_ENV === 'production';
@@ -222,7 +233,7 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
     persistedQueries: false,
     parseOptions: { maxTokens: config.MAX_TOKENS },
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
@@ -256,7 +267,14 @@ export async function createGateway({ config, logger, verifier, cache }: Gateway
   app.use(health.router());
   if (config.METRICS) {
     app.get('/metrics', async (_req, res) => {
-      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      if (!metricsText)
+        return void res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      try {
+        res.type(metrics.registry.contentType).send(await metricsText());
+      } catch (err) {
+        logger.warn({ err }, 'cluster metrics unavailable');
+        res.status(503).type('text/plain').send('metrics unavailable\n');
+      }
     });
   }
   if (config.GRAPHIQL) {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const SUBGRAPHS = ['identity', 'vouchers', 'training', 'settlement', 'careers'] as const;
@@ -127,7 +128,13 @@ export const gatewayConfig = z
     /** Express `trust proxy`: hops of proxies whose X-Forwarded-For is believed (0: none). */
     TRUST_PROXY: int(0, 0),
     METRICS: bool(true),
+    /** Drain time on SIGTERM: in-flight requests get this long before their connections are closed. */
     SHUTDOWN_GRACE_MS: int(0, 10_000),
+    /**
+     * Processes serving requests (node:cluster workers sharing PORT): 1 runs the gateway in this process,
+     * no cluster; 0 means one per core the process may use (os.availableParallelism()).
+     */
+    GATEWAY_WORKERS: int(0, 1),
   })
   .transform((c) => ({
     ...c,
@@ -153,4 +160,12 @@ export function subgraphUrlOverrides(c: GatewayConfig): Record<string, string> {
 export function jwksUrl(c: GatewayConfig): string | undefined {
   if (c.JWKS_URL) return c.JWKS_URL;
   return c.IDENTITY_URL ? new URL('/.well-known/jwks.json', c.IDENTITY_URL).toString() : undefined;
+}
+
+/** How many processes serve requests: GATEWAY_WORKERS, with 0 meaning one per available core. */
+export function workerCount(
+  c: Pick<GatewayConfig, 'GATEWAY_WORKERS'>,
+  cores = availableParallelism(),
+): number {
+  return c.GATEWAY_WORKERS === 0 ? Math.max(1, cores) : c.GATEWAY_WORKERS;
 }
