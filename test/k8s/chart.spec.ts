@@ -110,10 +110,26 @@ describe('values.schema.json and the chart guards refuse bad values', () => {
     [['gateway.shutdown.terminationGracePeriodSeconds=20'], 'is shorter than preStop'],
     [['vouchers.database.poolSize=50'], 'exceed database.connectionBudget'],
     [['gateway.kafkaScaling.enabled=true', 'gateway.autoscaling.enabled=false'], 'it consumes no events'],
+    [['gateway.gateway.workers=2'], 'gateway.workers=2 needs resources.limits.cpu of at least 2 cores'],
+    [
+      ['gateway.gateway.workers=3', 'gateway.resources.limits.cpu=2500m'],
+      'gateway.workers=3 needs resources.limits.cpu of at least 3 cores',
+    ],
   ])('guard: %j', (set, message) => {
     const r = template('production', set);
     expect(r.ok).toBe(false);
     expect(r.stderr).toContain(message);
+  });
+
+  it('gateway cluster mode: GATEWAY_WORKERS from gateway.workers, given a core per worker', () => {
+    const workers = (set: string[]) =>
+      (
+        find(render('production', set), 'Deployment', fullname('gateway')).spec.template.spec.containers[0]
+          .env as EnvVar[]
+      ).find((e) => e.name === 'GATEWAY_WORKERS')?.value;
+    expect(workers([])).toBe('1');
+    expect(workers(['gateway.gateway.workers=2', 'gateway.resources.limits.cpu=2'])).toBe('2');
+    expect(workers(['gateway.gateway.workers=2', 'gateway.resources.limits.cpu=2000m'])).toBe('2');
   });
 
   it('the values files themselves render', () => {

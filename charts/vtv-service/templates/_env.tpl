@@ -55,6 +55,8 @@ every name set here is one the service knows.
 {{- else }}
 - name: SUPERGRAPH_PATH
   value: {{ .Values.gateway.supergraphPath | quote }}
+- name: GATEWAY_WORKERS
+  value: {{ .Values.gateway.workers | quote }}
 - name: JWKS_URL
   value: {{ printf "http://%s:%d/.well-known/jwks.json" (include "vtv.peerHost" (dict "root" . "name" "identity")) (int .Values.port) | quote }}
 {{- with .Values.gateway.subgraphs }}

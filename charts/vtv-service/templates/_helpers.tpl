@@ -124,6 +124,15 @@ Configuration checks that a schema cannot express; each fails the render with th
 {{- if and (eq .Values.role "gateway") .Values.kafkaScaling.enabled -}}
 {{- fail "gateway: it consumes no events, so kafkaScaling does not apply" -}}
 {{- end -}}
+{{- /* Cluster mode: workers beyond the CPU limit only queue on the CFS quota and add memory. */ -}}
+{{- $workers := int (.Values.gateway.workers | default 1) -}}
+{{- $cpu := toString (dig "limits" "cpu" "" (.Values.resources | default dict)) -}}
+{{- if and (eq .Values.role "gateway") (gt $workers 1) (regexMatch `^[0-9]+(\.[0-9]+)?m?$` $cpu) -}}
+{{- $milli := ternary (float64 (trimSuffix "m" $cpu)) (mulf (float64 $cpu) 1000) (hasSuffix "m" $cpu) -}}
+{{- if lt $milli (float64 (mul $workers 1000)) -}}
+{{- fail (printf "%s: gateway.workers=%d needs resources.limits.cpu of at least %d cores (one per worker), got %s" $name $workers $workers $cpu) -}}
+{{- end -}}
+{{- end -}}
 {{- if and .Values.autoscaling.enabled .Values.kafkaScaling.enabled -}}
 {{- fail (printf "%s: autoscaling and kafkaScaling are both enabled; a KEDA ScaledObject owns its own HPA, so set kafkaScaling.cpuTarget instead of autoscaling" $name) -}}
 {{- end -}}
