@@ -136,6 +136,12 @@ export const gatewayConfig = z
      */
     GATEWAY_WORKERS: int(0, 1),
   })
+  // Without Redis each worker would count on its own: N times every limit, the guessing throttle included.
+  .refine((c) => c.NODE_ENV !== 'production' || c.GATEWAY_WORKERS === 1 || !!c.REDIS_URL, {
+    path: ['REDIS_URL'],
+    message:
+      'is required in production with GATEWAY_WORKERS other than 1 (rate-limit counters the workers share)',
+  })
   .transform((c) => ({
     ...c,
     TRUSTED_OPERATIONS: c.TRUSTED_OPERATIONS ?? (c.NODE_ENV === 'production' ? 'enforce' : 'off'),

@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   if (cluster.isWorker) return serve(config, logger.child({ worker: cluster.worker!.id }), true);
   const workers = workerCount(config);
   if (workers === 1) return serve(config, logger, false);
+  if (!config.REDIS_URL)
+    logger.warn('no REDIS_URL: each worker keeps its own rate-limit counters, so every limit is per worker');
   runPrimary({ workers, logger, graceMs: config.SHUTDOWN_GRACE_MS });
 }
 

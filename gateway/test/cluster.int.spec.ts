@@ -4,12 +4,12 @@
  * request comes from the access log (each worker's lines carry its `worker` id); nothing is added to
  * responses. No speed is asserted: only who answered, what /metrics sums, and how the processes end.
  */
-import { createLogger } from '@vtv/kit';
+import { createLogger, loadConfig } from '@vtv/kit';
 import { spawnTs, type ManagedProcess } from '@vtv/testing';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { CrashLoop, localUrl } from '../src/cluster';
-import { workerCount } from '../src/config';
+import { gatewayConfig, workerCount } from '../src/config';
 import {
   JwksServer,
   SECRET,
@@ -283,6 +283,13 @@ describe('the parts without processes', () => {
     expect(workerCount({ GATEWAY_WORKERS: 0 }, 4)).toBe(4);
     expect(workerCount({ GATEWAY_WORKERS: 3 }, 4)).toBe(3);
     expect(workerCount({ GATEWAY_WORKERS: 1 }, 4)).toBe(1);
+  });
+
+  test('production cluster mode needs Redis: per-worker counters would multiply every limit', () => {
+    const base = { NODE_ENV: 'production', INTERNAL_AUTH_SECRET: SECRET, GATEWAY_WORKERS: '2' };
+    expect(() => loadConfig(gatewayConfig, base)).toThrow(/REDIS_URL: is required in production/);
+    expect(loadConfig(gatewayConfig, { ...base, REDIS_URL: 'redis://redis:6379' }).GATEWAY_WORKERS).toBe(2);
+    expect(loadConfig(gatewayConfig, { ...base, GATEWAY_WORKERS: '1' }).GATEWAY_WORKERS).toBe(1);
   });
 
   test('the ready URL of a wildcard or IPv6 listener', () => {

@@ -165,7 +165,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
 
 export async function startGateway(
   platform: Platform,
-  o: { redisUrl: string; manifests: string[]; env?: Record<string, string> },
+  o: { redisUrl: string; manifests: string[]; env?: Record<string, string>; name?: string },
 ): Promise<Proc> {
   const port = await freePort();
   const env: Record<string, string> = {
@@ -193,10 +193,10 @@ export async function startGateway(
   const proc = spawnTs(join(ROOT, 'gateway', 'src', 'main.ts'), env);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url);
-  return { name: 'gateway', url: `${url}/graphql`, proc };
+  return { name: o.name ?? 'gateway', url: `${url}/graphql`, proc };
 }
 
-/** Resident set size (MiB) of the process tree under `pid` (tsx wrapper and the node process it runs). */
+/** Resident set size (MiB) of the process tree under `pid` (e.g. a cluster primary and its workers). */
 export function rssMiB(pid: number): { server: number; tree: number } {
   const rss = (p: number) => {
     try {

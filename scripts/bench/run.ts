@@ -11,7 +11,11 @@
  *                                      # events), for iterating on one path; implies docs are not rewritten
  *
  * BENCH_SECONDS (measured window per phase, default 12), BENCH_CONCURRENCY (default 32),
- * BENCH_GATEWAY_ENV (settings for our gateway to try, e.g. `MAX_CONCURRENT_REQUESTS=64,TOKEN_CACHE_SIZE=0`).
+ * BENCH_GATEWAY_ENV (settings for our gateway to try, e.g. `MAX_CONCURRENT_REQUESTS=64,TOKEN_CACHE_SIZE=0`;
+ * they apply to both of our gateways).
+ *
+ * Redemption also runs through our gateway in cluster mode (GATEWAY_WORKERS=2, a second instance started
+ * for that phase only), so single process and cluster appear side by side on the same machine and run.
  */
 import { idNumberCheckChar, signCaller, uuidv7, type Caller } from '@vtv/kit';
 import {
@@ -51,6 +55,9 @@ const MEASURE_S = Number(process.env.BENCH_SECONDS ?? (QUICK ? 4 : 12));
 const WARMUP_S = QUICK ? 1 : 3;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const VOUCHERS_PER_TARGET = Number(process.env.BENCH_VOUCHERS ?? (QUICK ? 4_000 : 12_000));
+const CLUSTER_WORKERS = 2;
+/** Redemption targets, each with its own vouchers: direct, our gateway, its cluster mode, the peer. */
+const REDEMPTION_TARGETS = 4;
 const CLAIMERS = 5_000;
 const FLASH_QUANTITY = 1_000;
 const OPERATORS = 8;
@@ -168,12 +175,23 @@ async function main(): Promise<void> {
     notes: [],
   };
   try {
-    const gateway = await startGateway(platform, {
+    const gatewayOptions = {
       redisUrl: infra.REDIS_URL,
       manifests: [join(ROOT, 'schema', 'operations', 'manifest.json'), manifest],
       env: { ...profileEnv, ...gatewayEnvOverrides() },
-    });
+    };
+    const gateway = await startGateway(platform, gatewayOptions);
     platform.gateway = gateway;
+    // Cluster mode, for the redemption phase only (stopped after it, so later phases see one gateway).
+    let clustered: Proc | undefined;
+    if (runs('redemption')) {
+      clustered = await startGateway(platform, {
+        ...gatewayOptions,
+        env: { ...gatewayOptions.env, GATEWAY_WORKERS: String(CLUSTER_WORKERS) },
+        name: `gateway (${CLUSTER_WORKERS} workers)`,
+      });
+      platform.extra.push(clustered);
+    }
     let peer: Proc | undefined;
     try {
       peer = await startPeerGateway(platform);
@@ -183,7 +201,12 @@ async function main(): Promise<void> {
       log(`peer gateway unavailable: ${results.peer.reason}`);
     }
     metered = components(
-      [...Object.values(platform.services), gateway, ...(peer ? [peer] : [])].map((p) => ({
+      [
+        ...Object.values(platform.services),
+        gateway,
+        ...(clustered ? [clustered] : []),
+        ...(peer ? [peer] : []),
+      ].map((p) => ({
         name: p.name,
         pid: p.proc.child.pid!,
       })),
@@ -194,6 +217,9 @@ async function main(): Promise<void> {
     const targets: Target[] = [
       { name: 'vouchers subgraph (direct)', url: platform.services.vouchers!.url, kind: 'direct' },
       { name: 'our gateway', url: gateway.url, kind: 'gateway' },
+      ...(clustered
+        ? [{ name: `our gateway (${CLUSTER_WORKERS} workers)`, url: clustered.url, kind: 'gateway' as const }]
+        : []),
       ...(peer ? [{ name: 'Hive Gateway (peer)', url: peer.url, kind: 'peer' as const }] : []),
     ];
 
@@ -218,6 +244,14 @@ async function main(): Promise<void> {
       log(
         `  ${r.pairs.throughput}/s  p50 ${r.pairs.p50}  p95 ${r.pairs.p95}  p99 ${r.pairs.p99} ms  errors ${r.pairs.errors}`,
       );
+      if (clustered && target.url === clustered.url) {
+        const rss = rssMiB(clustered.proc.child.pid!);
+        const note = `${clustered.name}: RSS ${rss.tree} MiB in all, largest process ${rss.server} MiB, after its redemption run`;
+        results.notes.push(note);
+        log(`  ${note}; stopping it`);
+        clustered.proc.kill('SIGTERM');
+        await clustered.proc.exited;
+      }
     }
 
     // 3. Flash crowd: 5,000 concurrent claimers of a 1,000-voucher template, through our gateway.
@@ -403,7 +437,7 @@ async function setUp(platform: Platform, _redisUrl: string): Promise<World> {
   if (claimed.error) throw new Error(`seed claim failed: ${claimed.error}`);
   const seedId = (claimed.data!.claimVoucher as unknown as { voucher: { id: string } }).voucher.id;
 
-  const total = VOUCHERS_PER_TARGET * 3 + WALLET_PEOPLE * 3 + 400;
+  const total = VOUCHERS_PER_TARGET * REDEMPTION_TARGETS + WALLET_PEOPLE * 3 + 400;
   const ids = Array.from({ length: total }, () => uuidv7());
   const holders = Array.from({ length: total }, () => uuidv7());
   for (let i = 0; i < total; i += 5_000) {
