@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { EventBus, SubscribeOptions, Subscription } from './bus';
 import { fromHeaders, toHeaders, type EventRecord } from './record';
 import type { TopicSpec } from './topics';
+import './kafkajs-idle-timer';
 
 export interface KafkaBusOptions {
   brokers: string[];
