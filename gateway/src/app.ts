@@ -248,21 +248,27 @@ export async function createGateway({
     if (!apiSchema) throw new Error('no supergraph loaded');
   });
   if (config.READINESS_CHECKS_SUBGRAPHS) {
-    health.register('subgraphs', async () => {
-      const failing: string[] = [];
-      await Promise.all(
-        subgraphUrls.map(async (url) => {
-          try {
-            const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(1_500) });
-            await res.body?.cancel();
-            if (!res.ok) failing.push(new URL(url).host);
-          } catch {
-            failing.push(new URL(url).host);
-          }
-        }),
-      );
-      if (failing.length) throw new Error(`not ready: ${failing.sort().join(', ')}`);
-    });
+    health.register(
+      'subgraphs',
+      async () => {
+        const failing: string[] = [];
+        await Promise.all(
+          subgraphUrls.map(async (url) => {
+            try {
+              const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(1_500) });
+              await res.body?.cancel();
+              if (!res.ok) failing.push(new URL(url).host);
+            } catch {
+              failing.push(new URL(url).host);
+            }
+          }),
+        );
+        if (failing.length) throw new Error(`not ready: ${failing.sort().join(', ')}`);
+        // Reported, not gating: a subgraph down costs its own fields (partial data), and gating on it would
+        // take every gateway replica, and so the whole graph, out of service.
+      },
+      { critical: false },
+    );
   }
   app.use(health.router());
   if (config.METRICS) {

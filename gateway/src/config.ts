@@ -87,7 +87,7 @@ export const gatewayConfig = z
     SUBGRAPH_DEDUPLICATE_QUERIES: bool(true),
     /** Client request headers forwarded to subgraphs (lower case); nothing else is. */
     PROPAGATE_HEADERS: list('accept-language,x-device-id'),
-    /** /readyz also requires every subgraph's /readyz to answer. */
+    /** /readyz also asks every subgraph's /readyz and names failing ones (status 'degraded'; not gating). */
     READINESS_CHECKS_SUBGRAPHS: bool(true),
     /** `enforce`: only operations in the manifests run. Defaults to enforce in production, off elsewhere. */
     TRUSTED_OPERATIONS: z.enum(['enforce', 'off']).optional(),

@@ -3,18 +3,27 @@ import express from 'express';
 
 export type Check = () => Promise<unknown>;
 
+export interface CheckOptions {
+  /**
+   * A critical check failing takes the instance out of service (readiness 503). A non-critical one is
+   * reported (status 'degraded', still 200): a dependency the instance can work without for a while,
+   * such as the broker behind an outbox, must not take every replica out of its Service at once.
+   */
+  critical?: boolean;
+}
+
 /**
  * Liveness says the process runs (never checks dependencies, so a database outage does not restart
  * every pod); readiness says each dependency really answers, each check bounded by a timeout.
  */
 export class Health {
-  private readonly checks = new Map<string, Check>();
+  private readonly checks = new Map<string, { check: Check; critical: boolean }>();
   private draining = false;
 
   constructor(private readonly timeoutMs = 2_000) {}
 
-  register(name: string, check: Check): this {
-    this.checks.set(name, check);
+  register(name: string, check: Check, { critical = true }: CheckOptions = {}): this {
+    this.checks.set(name, { check, critical });
     return this;
   }
 
@@ -28,11 +37,11 @@ export class Health {
     return this.draining;
   }
 
-  async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  async readiness(): Promise<{ ready: boolean; degraded: boolean; checks: Record<string, string> }> {
     const results: Record<string, string> = {};
-    if (this.draining) return { ready: false, checks: { shutdown: 'draining' } };
+    if (this.draining) return { ready: false, degraded: false, checks: { shutdown: 'draining' } };
     await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
+      [...this.checks].map(async ([name, { check }]) => {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([
@@ -52,7 +61,9 @@ export class Health {
         }
       }),
     );
-    return { ready: Object.values(results).every((r) => r === 'ok'), checks: results };
+    const failing = (critical: boolean) =>
+      [...this.checks].some(([name, c]) => c.critical === critical && results[name] !== 'ok');
+    return { ready: !failing(true), degraded: failing(false), checks: results };
   }
 
   router(): Router {
@@ -61,8 +72,9 @@ export class Health {
       res.json({ status: 'ok' });
     });
     router.get('/readyz', async (_req: Request, res: Response) => {
-      const report = await this.readiness();
-      res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', ...report });
+      const { ready, degraded, checks } = await this.readiness();
+      const status = !ready ? 'not ready' : degraded ? 'degraded' : 'ready';
+      res.status(ready ? 200 : 503).json({ status, ready, checks });
     });
     return router;
   }

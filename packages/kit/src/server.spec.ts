@@ -53,3 +53,37 @@ describe('subgraph server during shutdown', () => {
     }
   });
 });
+
+describe('readiness', () => {
+  const failing = () => Promise.reject(new Error('broker unreachable'));
+  const ok = () => Promise.resolve();
+
+  it('only critical checks gate it; a failing non-critical one makes it degraded', async () => {
+    const health = new Health().register('database', ok).register('events', failing, { critical: false });
+    expect(await health.readiness()).toEqual({
+      ready: true,
+      degraded: true,
+      checks: { database: 'ok', events: 'failing: broker unreachable' },
+    });
+    health.register('database', failing);
+    expect(await health.readiness()).toMatchObject({ ready: false, degraded: true });
+  });
+
+  it('answers 200 degraded, 503 not ready, and 503 draining over HTTP', async () => {
+    const health = new Health().register('events', failing, { critical: false });
+    const s = await server(health);
+    try {
+      const degraded = await request(s.app).get('/readyz');
+      expect(degraded.status).toBe(200);
+      expect(degraded.body).toMatchObject({ status: 'degraded', ready: true });
+      health.register('database', failing);
+      expect((await request(s.app).get('/readyz')).body).toMatchObject({ status: 'not ready', ready: false });
+      health.startDraining();
+      const draining = await request(s.app).get('/readyz');
+      expect(draining.status).toBe(503);
+      expect(draining.body.checks).toEqual({ shutdown: 'draining' });
+    } finally {
+      await s.apollo.stop();
+    }
+  });
+});

@@ -101,9 +101,13 @@ export async function startService<Services extends object, Config extends BaseC
   const deps: ServiceDeps<Config> = { config, ds, bus, cache, logger, tokens };
   const services = await def.services(deps);
 
+  // Only the database gates readiness. Without Redis the services take their database paths; without
+  // Kafka writes queue in the outbox and consumers resume from their offsets. Failing readiness for
+  // either would take every replica out of its Service at once and turn a degraded platform into a
+  // down one, so they are reported ('degraded') instead.
   health.register('database', () => ds.query('SELECT 1'));
-  health.register('cache', () => cache.ping());
-  health.register('events', () => bus.ping());
+  health.register('cache', () => cache.ping(), { critical: false });
+  health.register('events', () => bus.ping(), { critical: false });
 
   let relay: OutboxRelay | undefined;
   if (opts.relay !== false) {
@@ -123,9 +127,13 @@ export async function startService<Services extends object, Config extends BaseC
     });
     await consumer.start();
     const c = consumer;
-    health.register('consumer', async () => {
-      if (!c.isHealthy()) throw new Error('consumer not attached to its group');
-    });
+    health.register(
+      'consumer',
+      async () => {
+        if (!c.isHealthy()) throw new Error('consumer not attached to its group');
+      },
+      { critical: false },
+    );
   }
 
   const jobs = def.jobs?.(deps, services) ?? [];
