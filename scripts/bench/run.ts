@@ -264,8 +264,9 @@ async function main(): Promise<void> {
       );
     }
 
-    // 4. Read mix through our gateway (and the peer).
-    for (const target of targets.filter((t) => t.kind !== 'direct' && runs('reads'))) {
+    // 4. Read mix through our gateway (and the peer); the cluster instance was stopped after redemption.
+    const readTargets = targets.filter((t) => t.kind !== 'direct' && t.url !== clustered?.url);
+    for (const target of runs('reads') ? readTargets : []) {
       await settle(world);
       log(`read mix through ${target.name}`);
       results.reads.push(await readMix(target, world));
