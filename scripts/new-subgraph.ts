@@ -11,6 +11,7 @@
  * Dockerfile and the dev cluster's database and Secret. All files are planned in memory and written
  * together at the end, so a refusal (a name already registered anywhere) leaves the repository unchanged.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { registerForDelivery } from './lib/deploy-registration';
@@ -133,8 +134,26 @@ export function scaffold(o: Options): { dir: string; files: string[]; port: numb
     rmSync(target, { recursive: true, force: true });
     throw err;
   }
+  formatGenerated(o.root, target);
   const registered = changes.paths.filter((p) => !p.startsWith(target)).map((p) => relative(o.root, p));
   return { dir: relative(o.root, target), files, port, registered };
+}
+
+/**
+ * The generated files in the house format, so the repository's `prettier --check .` (part of the test
+ * command) passes right after scaffolding; the registry edits above are written formatted already.
+ * After the commit, so a failure here only costs the format (said on stderr), never a half registration.
+ */
+function formatGenerated(root: string, target: string): void {
+  const bin = require.resolve('prettier/bin/prettier.cjs', { paths: [root, __dirname] });
+  const run = spawnSync(process.execPath, [bin, '--write', '--log-level', 'warn', target], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0)
+    process.stderr.write(
+      `warning: formatting ${relative(root, target)} failed; run prettier --write on it\n${run.stderr}`,
+    );
 }
 
 function parseArgs(argv: string[]): Options {

@@ -290,7 +290,7 @@ describe('the scaffolded subgraph is registered for delivery', () => {
     expect(init).toContain('GRANT CONNECT ON DATABASE hubei_reporting TO hubei_reporting;');
   });
 
-  it('every edited file keeps the house format (Prettier) and the copy passes scripts/k8s-validate.sh', () => {
+  it('every generated and edited file keeps the house format (Prettier) and the copy passes scripts/k8s-validate.sh', () => {
     const edited = [
       'charts/vtv-platform/Chart.yaml',
       'charts/vtv-platform/values.yaml',
@@ -301,6 +301,8 @@ describe('the scaffolded subgraph is registered for delivery', () => {
       'k8s/infra/postgresql.yaml',
       'k8s/overlays/dev/secrets.yaml',
       'schema/subgraphs.json',
+      // The generated subgraph itself.
+      'services/hubei-reporting',
     ];
     const prettier = spawnSync(join(repo, 'node_modules', '.bin', 'prettier'), ['--check', ...edited], {
       cwd: root,
