@@ -14,7 +14,8 @@ export interface CheckOptions {
 
 /**
  * Liveness says the process runs (never checks dependencies, so a database outage does not restart
- * every pod); readiness says each dependency really answers, each check bounded by a timeout.
+ * every pod); readiness says the critical dependencies really answer and reports the others, each
+ * check bounded by a timeout.
  */
 export class Health {
   private readonly checks = new Map<string, { check: Check; critical: boolean }>();
