@@ -17,21 +17,26 @@
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, request as httpRequest } from 'node:http';
-import { Client } from 'pg';
-import { KafkaBus, TOPICS, type EventRecord } from '@vtv/events';
-import { createLogger, signCaller, uuidv7, type Caller } from '@vtv/kit';
+import { Agent } from 'node:http';
+import { TOPICS } from '@vtv/events';
 import {
   TcpProxy,
   createKafkaNamespace,
   createTestDatabase,
   infraEnv,
-  spawnTs,
   type KafkaNamespace,
   type ManagedProcess,
   type TestDatabase,
 } from '@vtv/testing';
-import { creditCodeCheckChar } from '../../services/training/src/services/credit-code';
+import {
+  eventually,
+  exitWithin,
+  probeTopic,
+  registerInstitution,
+  sleep,
+  sql,
+  startChildService,
+} from './support/child-service';
 
 const OUTAGE_S = Math.max(6, Number(process.env.KAFKA_OUTAGE_SECONDS ?? 20));
 /** Quiet seconds at the end of the outage (no writes): the relay alone is measured. */
@@ -44,15 +49,6 @@ jest.setTimeout((OUTAGE_S + 300) * 1000);
 
 const ROOT = join(__dirname, '..', '..');
 const SECRET = 'kafka-outage-secret-0123456789abcdef-0123';
-const quiet = createLogger('kafka-outage-test', 'silent');
-const bureau: Caller = {
-  kind: 'staff',
-  id: uuidv7(),
-  regionCode: '420100',
-  permissions: ['training:institution:write'],
-};
-const REGISTER = `mutation ($input: RegisterInstitutionInput!) {
-  registerInstitution(input: $input) { institution { id } errors { code message } } }`;
 
 /** The proxied listener, from the environment or the .infra.env scripts/infra.sh writes. */
 function proxiedListener(): {
@@ -82,14 +78,12 @@ let db: TestDatabase | undefined;
 let ns: KafkaNamespace | undefined;
 let proxy: TcpProxy | undefined;
 let proc: ManagedProcess | undefined;
-let probeBus: KafkaBus | undefined;
 let stopProbe: (() => Promise<void>) | undefined;
 
 afterAll(async () => {
   if (proc && proc.child.exitCode === null && proc.child.signalCode === null) proc.kill('SIGKILL');
   await proc?.exited;
   await stopProbe?.().catch(() => undefined);
-  await probeBus?.close();
   await proxy?.stop();
   await ns?.cleanup(['probe']).catch(() => undefined);
   await db?.drop();
@@ -104,40 +98,25 @@ it(`Kafka unreachable over the network for ${OUTAGE_S} s: writes succeed, the ou
   await proxy.start(at.port);
 
   // The probe reads straight from the broker, never through the proxy.
-  const received: EventRecord[] = [];
-  probeBus = new KafkaBus({
-    brokers: infraEnv().KAFKA_BROKERS.split(','),
-    clientId: 'kafka-outage-probe',
-    logger: quiet,
-    namespace: ns.namespace,
-  });
-  const sub = await probeBus.subscribe({
-    group: 'probe',
-    topics: [TOPICS.trainingInstitution.name],
-    fromBeginning: true,
-    handler: async (e) => {
-      received.push(e);
-    },
-  });
-  await sub.ready();
-  stopProbe = () => sub.stop();
+  const probe = await probeTopic(infraEnv().KAFKA_BROKERS, ns.namespace, TOPICS.trainingInstitution.name);
+  stopProbe = probe.stop;
+  const { received } = probe;
 
-  proc = spawnTs(join(ROOT, 'services', 'training', 'src', 'main.ts'), {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
-    PORT: '0',
+  const started = await startChildService('training', {
     DATABASE_URL: db.url,
     KAFKA_BROKERS: `${at.host}:${at.port}`,
     EVENTS_NAMESPACE: ns.namespace,
     INTERNAL_AUTH_SECRET: SECRET,
     SHUTDOWN_GRACE_MS: '10000',
   });
-  await proc.waitFor(/training ready/, 90_000);
-  const url = /"url":"(http:\/\/[^"]+)"/.exec(proc.output())![1]!;
+  proc = started.proc;
+  const { url } = started;
   const base = url.replace(/\/graphql$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: WRITERS });
-  const write = () => register(url, agent);
+  const write = async (): Promise<Outcome> => {
+    const o = await registerInstitution(url, agent, SECRET, 30_000);
+    return { ok: o.ok, ms: o.doneAt - o.sentAt, result: o.result, body: o.body };
+  };
 
   // Warm-up through the proxy: the relay's producer is connected and the outbox is empty.
   for (let i = 0; i < 10; i++) expect((await write()).ok).toBe(true);
@@ -302,65 +281,6 @@ interface Outcome {
   body?: string;
 }
 
-let sequence = Math.floor(Math.random() * 1e8);
-function creditCode(): string {
-  sequence += 1;
-  const first17 = `91420100${String(sequence).padStart(9, '0')}`;
-  return first17 + creditCodeCheckChar(first17);
-}
-
-async function register(url: string, agent: Agent): Promise<Outcome> {
-  const started = Date.now();
-  const payload = JSON.stringify({
-    query: REGISTER,
-    variables: {
-      input: {
-        name: '武汉市江岸区职业培训学校',
-        creditCode: creditCode(),
-        regionCode: '420102',
-        address: '江岸区解放大道1000号',
-        latitude: 30.6,
-        longitude: 114.3,
-        mainOperatorPersonId: uuidv7(),
-      },
-    },
-  });
-  const res = await new Promise<{ status: number | string; body?: string }>((resolve) => {
-    const req = httpRequest(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          'apollo-require-preflight': 'true',
-          'x-vtv-caller': signCaller(bureau, SECRET),
-        },
-      },
-      (r) => {
-        let text = '';
-        r.setEncoding('utf8');
-        r.on('data', (d: string) => (text += d));
-        r.on('end', () => resolve({ status: r.statusCode!, body: text }));
-        r.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'ERROR' }));
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message }));
-    req.end(payload);
-  });
-  let ok = false;
-  if (res.status === 200) {
-    const parsed = JSON.parse(res.body!) as {
-      data?: { registerInstitution: { institution: { id: string } | null; errors: unknown[] } };
-    };
-    ok =
-      !!parsed.data?.registerInstitution.institution && parsed.data.registerInstitution.errors.length === 0;
-  }
-  return { ok, ms: Date.now() - started, result: res.status, body: res.body };
-}
-
 interface Readiness {
   status: number;
   /** 'ready', 'degraded' or 'not ready'. */
@@ -381,35 +301,3 @@ async function pending(url: string): Promise<number> {
   );
   return row!.n;
 }
-
-async function sql<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-
-async function exitWithin(p: ManagedProcess, ms: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p.exited,
-      new Promise<string>((r) => (timer = setTimeout(() => r(`still running after ${ms} ms`), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

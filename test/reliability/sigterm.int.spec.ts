@@ -14,27 +14,31 @@
  *   member left afterwards (it left instead of timing out) and committed only what it applied; after a
  *   restart every event is applied exactly once.
  */
-import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
-import { join } from 'node:path';
-import { Client } from 'pg';
+import { Agent } from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { KafkaBus, OperatorMembershipChangedSchema, TOPICS, buildEvent, type EventRecord } from '@vtv/events';
-import { createLogger, signCaller, uuidv7, type Caller } from '@vtv/kit';
+import { createLogger, uuidv7 } from '@vtv/kit';
 import {
   TcpProxy,
   createKafkaNamespace,
   createTestDatabase,
-  spawnTs,
   type KafkaNamespace,
   type ManagedProcess,
   type TestDatabase,
 } from '@vtv/testing';
-import { creditCodeCheckChar } from '../../services/training/src/services/credit-code';
+import {
+  eventually,
+  exitWithin,
+  probeTopic,
+  registerInstitution,
+  sql,
+  startChildService,
+  type RegisterOutcome,
+} from './support/child-service';
 
 jest.setTimeout(240_000);
 
-const ROOT = join(__dirname, '..', '..');
 const SECRET = 'sigterm-test-secret-0123456789abcdef-0123';
 /** SHUTDOWN_GRACE_MS: each shutdown step's bound; the whole drain has 8 steps. */
 const GRACE_MS = 10_000;
@@ -52,7 +56,7 @@ afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.kill('SIGKILL');
   await Promise.all(children.map((c) => c.exited));
   await Promise.all(proxies.map((p) => p.stop()));
-  await stopProbes().catch(() => undefined);
+  await Promise.all(topicProbes.map((p) => p.stop().catch(() => undefined)));
   // One call per namespace: a second deletion would find topics the first is still removing and retry.
   for (const ns of namespaces) await ns.cleanup(['probe']).catch(() => undefined);
   await Promise.all(databases.map((d) => d.drop()));
@@ -70,145 +74,30 @@ async function namespace(prefix: string): Promise<KafkaNamespace> {
   return ns;
 }
 
-/** A service as a child process; resolves once it listens, with its GraphQL URL. */
+/** A service as a child process on this test's database and namespace; resolves once it listens. */
 async function start(
   service: string,
   databaseUrl: string,
   kafka: KafkaNamespace,
-  extra: Record<string, string> = {},
 ): Promise<{ proc: ManagedProcess; url: string }> {
-  const proc = spawnTs(join(ROOT, 'services', service, 'src', 'main.ts'), {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
-    PORT: '0',
+  const started = await startChildService(service, {
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: kafka.brokers,
     EVENTS_NAMESPACE: kafka.namespace,
     INTERNAL_AUTH_SECRET: SECRET,
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
-    ...extra,
   });
-  children.push(proc);
-  await proc.waitFor(new RegExp(`${service} ready`), 90_000);
-  const url = /"url":"(http:\/\/[^"]+)"/.exec(proc.output())![1]!;
-  return { proc, url };
+  children.push(started.proc);
+  return started;
 }
 
-/** Resolves with the exit code, or with a message when the process is still running after `ms`. */
-async function exitWithin(proc: ManagedProcess, ms: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      proc.exited,
-      new Promise<string>((r) => (timer = setTimeout(() => r(`still running after ${ms} ms`), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function sql<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
-
-interface Outcome {
-  creditCode: string;
-  sentAt: number;
-  doneAt: number;
-  /** HTTP status, or the connection error's code. */
-  result: number | string;
-  body?: string;
-  ok: boolean;
-}
+const topicProbes: { stop: () => Promise<void> }[] = [];
 
 /** Connection-level failures a client may retry: nothing reached the service, or nothing came back. */
 const RETRYABLE_CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'SOCKET_HANG_UP']);
 
-function post(
-  url: string,
-  agent: Agent | false,
-  caller: Caller,
-  body: unknown,
-): Promise<{ status: number | string; body?: string }> {
-  return new Promise((resolve) => {
-    const payload = JSON.stringify(body);
-    const req = httpRequest(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          'apollo-require-preflight': 'true',
-          'x-vtv-caller': signCaller(caller, SECRET),
-        },
-      },
-      (res: IncomingMessage) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-        res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? 'SOCKET_HANG_UP' }));
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve({ status: err.message === 'socket hang up' ? 'SOCKET_HANG_UP' : (err.code ?? err.message) }),
-    );
-    req.end(payload);
-  });
-}
-
-let sequence = Math.floor(Math.random() * 1e8);
-function creditCode(): string {
-  sequence += 1;
-  const first17 = `91420100${String(sequence).padStart(9, '0')}`;
-  return first17 + creditCodeCheckChar(first17);
-}
-
-const REGISTER = `mutation ($input: RegisterInstitutionInput!) {
-  registerInstitution(input: $input) { institution { id } errors { code message } } }`;
-const bureau: Caller = {
-  kind: 'staff',
-  id: uuidv7(),
-  regionCode: '420100',
-  permissions: ['training:institution:write'],
-};
-
-async function register(url: string, agent: Agent | false): Promise<Outcome> {
-  const code = creditCode();
-  const sentAt = Date.now();
-  const res = await post(url, agent, bureau, {
-    query: REGISTER,
-    variables: {
-      input: {
-        name: '武汉市江岸区职业培训学校',
-        creditCode: code,
-        regionCode: '420102',
-        address: '江岸区解放大道1000号',
-        latitude: 30.6,
-        longitude: 114.3,
-        mainOperatorPersonId: uuidv7(),
-      },
-    },
-  });
-  let ok = false;
-  if (res.status === 200) {
-    const parsed = JSON.parse(res.body!) as {
-      data?: { registerInstitution: { institution: { id: string } | null; errors: unknown[] } };
-    };
-    ok =
-      !!parsed.data?.registerInstitution.institution && parsed.data.registerInstitution.errors.length === 0;
-  }
-  return { creditCode: code, sentAt, doneAt: Date.now(), result: res.status, body: res.body, ok };
-}
+type Outcome = RegisterOutcome;
+const register = (url: string, agent: Agent | false) => registerInstitution(url, agent, SECRET);
 
 /** Every outcome must be a success, a connection-level failure, or a 503; never a 5xx or a stack trace. */
 function unacceptable(outcomes: Outcome[]): Outcome[] {
@@ -295,7 +184,9 @@ it('training drains under load: in-flight requests answered, new connections ref
     `SELECT id, key FROM outbox WHERE type = 'vtv.training.v1.OperatorMembershipChanged'`,
   );
   expect(rows).toHaveLength(committed.size);
-  const received = await probe(kafka, TOPICS.trainingInstitution.name);
+  const probe = await probeTopic(kafka.brokers, kafka.namespace, TOPICS.trainingInstitution.name);
+  topicProbes.push(probe);
+  const { received } = probe;
   const restarted = await start('training', db.url, kafka);
   await eventually('the outbox drained', async () => {
     const [pending] = await sql<{ n: number }>(
@@ -314,7 +205,7 @@ it('training drains under load: in-flight requests answered, new connections ref
   const copies = received.filter((e) => e.type === 'vtv.training.v1.OperatorMembershipChanged');
   expect(copies.length).toBe(ids.size);
   expect(new Set(copies.map((e) => e.id))).toEqual(ids);
-  await stopProbes();
+  await topicProbes.pop()!.stop();
 });
 
 it('settlement stops consuming on SIGTERM: commits what it applied, leaves the group, applies every event once after restart', async () => {
@@ -400,44 +291,3 @@ it('settlement stops consuming on SIGTERM: commits what it applied, leaves the g
   );
   expect(facts).toEqual({ operators: TOTAL, inbox: TOTAL, distinct_ids: TOTAL });
 });
-
-// ── helpers ────────────────────────────────────────────────────────────────────────────────────────
-
-async function eventually(what: string, probeFn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probeFn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const probeStops: (() => Promise<void>)[] = [];
-let probeBus: KafkaBus | undefined;
-
-/** Everything that reaches a topic of the namespace, read by a group of its own from the beginning. */
-async function probe(kafka: KafkaNamespace, topic: string): Promise<EventRecord[]> {
-  probeBus ??= new KafkaBus({
-    brokers: kafka.brokers.split(','),
-    clientId: 'sigterm-probe',
-    logger: quiet,
-    namespace: kafka.namespace,
-  });
-  const received: EventRecord[] = [];
-  const sub = await probeBus.subscribe({
-    group: 'probe',
-    topics: [topic],
-    fromBeginning: true,
-    handler: async (e) => {
-      received.push(e);
-    },
-  });
-  await sub.ready();
-  probeStops.push(() => sub.stop());
-  return received;
-}
-
-async function stopProbes(): Promise<void> {
-  for (const stop of probeStops.splice(0)) await stop();
-  await probeBus?.close();
-  probeBus = undefined;
-}
