@@ -12,23 +12,23 @@
  * group until its session times out, and the new process joins the group before it listens (as a
  * restarted pod would).
  */
-import { join } from 'node:path';
 import { TOPICS, type EventRecord } from '@vtv/events';
 import { signCaller, uuidv7, type Caller } from '@vtv/kit';
-import { spawnTs, type ManagedProcess } from '@vtv/testing';
+import type { ManagedProcess } from '@vtv/testing';
 import {
   ALL,
   SECRET,
   World,
+  cleanClassEvidence,
   eventually,
   ledgerState,
   person,
   staff,
 } from '../../services/settlement/test/helpers';
+import { startChildService } from './support/child-service';
 
 jest.setTimeout(180_000);
 
-const MAIN = join(__dirname, '..', '..', 'services', 'settlement', 'src', 'main.ts');
 const TYPE = '岗位技能提升培训';
 const LINES = 5;
 const institutionId = uuidv7();
@@ -68,26 +68,7 @@ afterAll(async () => {
 
 /** An approved application over LINES clean trainees (evidence loaded with SQL, as disbursement tests do). */
 async function approvedApplication(): Promise<string> {
-  const classId = uuidv7();
-  const ds = w.running.deps.ds;
-  await ds.query(
-    `INSERT INTO evidence_classes (class_id, institution_id, region_code, name, occupation, training_type, level, approved_at)
-     VALUES ($1, $2, '420102', '焊工（四级）培训班', '焊工', $3, '四级', now())`,
-    [classId, institutionId, TYPE],
-  );
-  const lines: { personId: string; voucherId: string }[] = await ds.query(
-    `WITH t AS (SELECT gen_random_uuid() AS person_id, gen_random_uuid() AS voucher_id FROM generate_series(1, $3::int)),
-          v AS (INSERT INTO evidence_vouchers (voucher_id, holder_person_id, region_code, function_mode, face_value_fen,
-                  training_type, state, institution_id, class_id, used_at, state_changed_at)
-                SELECT voucher_id, person_id, '420102', 'FACE_VALUE', 300000, $4, 'USED', $2, $1, now(), now() FROM t
-                RETURNING voucher_id, holder_person_id),
-          e AS (INSERT INTO evidence_enrollments (enrollment_id, class_id, person_id, institution_id, enrolled_at,
-                  attendance_rate_bp, attendance_at, passed, final_attendance_rate_bp, completed_at)
-                SELECT gen_random_uuid(), $1, holder_person_id, $2, now(), 9000, now(), true, 9000, now() FROM v
-                RETURNING person_id)
-     SELECT v.holder_person_id AS "personId", v.voucher_id AS "voucherId" FROM v`,
-    [classId, institutionId, LINES, TYPE],
-  );
+  const { classId, lines } = await cleanClassEvidence(w, institutionId, TYPE, LINES);
   const id = await w.running.services.applications.create(operator, { classId, lines });
   const submitted = await w.gql(
     operator,
@@ -110,15 +91,13 @@ async function approvedApplication(): Promise<string> {
 
 /** Settlement as a child process on the test's database and namespace; resolves with its GraphQL URL. */
 async function startChild(faults?: string): Promise<{ proc: ManagedProcess; url: string }> {
-  const proc = spawnTs(MAIN, {
+  const started = await startChildService('settlement', {
     ...w.env(),
     LOG_LEVEL: 'info',
     ...(faults ? { VTV_FAULT_POINTS: faults } : {}),
   });
-  children.push(proc);
-  await proc.waitFor(/settlement ready/, 90_000);
-  const url = /"url":"(http:\/\/[^"]+)"/.exec(proc.output())![1]!;
-  return { proc, url };
+  children.push(started.proc);
+  return started;
 }
 
 async function disburse(url: string, caller: Caller, applicationId: string, reference: string, key: string) {

@@ -8,7 +8,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { OutboxRelay, SubsidyDisbursedSchema, TOPICS, type EventRecord } from '@vtv/events';
 import { uuidv7, type Caller } from '@vtv/kit';
-import { ALL, World, eventually, ledgerState, person, quiet, staff } from './helpers';
+import { ALL, World, cleanClassEvidence, eventually, ledgerState, person, quiet, staff } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -47,31 +47,7 @@ afterAll(async () => {
 });
 
 /** A class with `n` trainees whose evidence is complete and clean (bulk SQL into the projections). */
-async function classWithTrainees(
-  n: number,
-): Promise<{ classId: string; lines: { personId: string; voucherId: string }[] }> {
-  const classId = uuidv7();
-  const ds = w.running.deps.ds;
-  await ds.query(
-    `INSERT INTO evidence_classes (class_id, institution_id, region_code, name, occupation, training_type, level, approved_at)
-     VALUES ($1, $2, '420102', '焊工（四级）培训班', '焊工', $3, '四级', now())`,
-    [classId, institutionId, TYPE],
-  );
-  const lines: { personId: string; voucherId: string }[] = await ds.query(
-    `WITH t AS (SELECT gen_random_uuid() AS person_id, gen_random_uuid() AS voucher_id FROM generate_series(1, $3::int)),
-          v AS (INSERT INTO evidence_vouchers (voucher_id, holder_person_id, region_code, function_mode, face_value_fen,
-                  training_type, state, institution_id, class_id, used_at, state_changed_at)
-                SELECT voucher_id, person_id, '420102', 'FACE_VALUE', 300000, $4, 'USED', $2, $1, now(), now() FROM t
-                RETURNING voucher_id, holder_person_id),
-          e AS (INSERT INTO evidence_enrollments (enrollment_id, class_id, person_id, institution_id, enrolled_at,
-                  attendance_rate_bp, attendance_at, passed, final_attendance_rate_bp, completed_at)
-                SELECT gen_random_uuid(), $1, holder_person_id, $2, now(), 9000, now(), true, 9000, now() FROM v
-                RETURNING person_id)
-     SELECT v.holder_person_id AS "personId", v.voucher_id AS "voucherId" FROM v`,
-    [classId, institutionId, n, TYPE],
-  );
-  return { classId, lines };
-}
+const classWithTrainees = (n: number) => cleanClassEvidence(w, institutionId, TYPE, n);
 
 /** An approved application over `n` clean trainees: returns its id and voucher ids. */
 async function approvedApplication(n: number): Promise<{ id: string; vouchers: string[] }> {

@@ -18,7 +18,7 @@ const quiet = createLogger('reliability-test', 'silent');
 /** services/<service>/src/main.ts as a child process; resolves once it listens, with its GraphQL URL. */
 export async function startChildService(
   service: string,
-  env: Record<string, string>,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ proc: ManagedProcess; url: string }> {
   const proc = spawnTs(join(ROOT, 'services', service, 'src', 'main.ts'), {
     NODE_ENV: 'test',
