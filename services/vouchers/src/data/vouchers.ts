@@ -199,25 +199,8 @@ export class ClaimRefused extends Error {
 
 /** What a find would select: every column but the code digest (never read back). */
 const SELECTED = [
-  'id',
-  'holder_person_id',
-  'region_code',
-  'state',
-  'kind',
-  'batch_id',
-  'template_id',
-  'class_id',
-  'institution_id',
-  'function_mode',
-  'business_mode',
-  'face_value_fen',
-  'training_type',
-  'occupation',
-  'certificate_level',
-  'code_hint',
-  'issued_at',
-  'valid_from',
-  'valid_until',
+  ...VOUCHER_COLUMNS.filter((c) => c !== 'code_digest'),
+  // Not in the insert: set by later transitions, or by column defaults.
   'used_at',
   'used_institution_id',
   'used_class_id',
