@@ -7,9 +7,10 @@
 import request from 'supertest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { infraEnv, uniqueName } from '@vtv/testing';
+import { uniqueName } from '@vtv/testing';
 import { signCaller, uuidv7, type TokenIssuer } from '@vtv/kit';
-import { startStack, type Stack } from '../scripts/lib/stack';
+import type { Stack } from '../scripts/lib/stack';
+import { startTestStack } from './support/stack';
 
 jest.setTimeout(120_000);
 
@@ -24,19 +25,8 @@ const manifest = JSON.parse(
 const op = (name: string) => manifest.operations.find((o) => o.name === name)!;
 
 beforeAll(async () => {
-  const infra = infraEnv();
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
-    logLevel: 'warn',
-    nodeEnv: 'test',
+  stack = await startTestStack(namespace, {
     gatewayEnv: { NODE_ENV: 'production' },
-    disposable: true,
   });
   tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
 });

@@ -5,8 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { infraEnv, uniqueName } from '@vtv/testing';
-import { startStack, type Stack } from '../scripts/lib/stack';
+import { uniqueName } from '@vtv/testing';
+import type { Stack } from '../scripts/lib/stack';
+import { startTestStack } from './support/stack';
 import { LIFECYCLE, GraphClient, type LifecycleState } from '../scripts/lib/lifecycle';
 import { syntheticIdNumber } from '../scripts/lib/synthetic';
 
@@ -34,18 +35,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => smsServer.listen(0, '127.0.0.1', r));
   const smsUrl = `http://127.0.0.1:${(smsServer.address() as AddressInfo).port}/sms`;
-  const infra = infraEnv();
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
-    logLevel: 'warn',
-    nodeEnv: 'test',
-    disposable: true,
+  stack = await startTestStack(namespace, {
     // The run signs in, verifies PINs and scans codes some twenty times from 127.0.0.1, and the counters
     // live in the Redis every e2e suite shares: throttling has its own tests (gateway), not this one.
     gatewayEnv: { RATE_LIMIT_GUARDED_PER_ADDRESS: '1000/60s', RATE_LIMIT_GUARDED: '1000/60s' },

@@ -4,9 +4,10 @@
  * awaiting-issuance list; entity references resolve across subgraphs.
  */
 import request from 'supertest';
-import { infraEnv, uniqueName } from '@vtv/testing';
+import { uniqueName } from '@vtv/testing';
 import { idNumberCheckChar, uuidv7 } from '@vtv/kit';
-import { startStack, type Stack } from '../scripts/lib/stack';
+import type { Stack } from '../scripts/lib/stack';
+import { startTestStack } from './support/stack';
 import { creditCodeCheckChar } from '../services/training/src/services/credit-code';
 import type { TokenIssuer } from '@vtv/kit';
 
@@ -17,19 +18,7 @@ let tokens: TokenIssuer;
 const namespace = uniqueName('e2e');
 
 beforeAll(async () => {
-  const infra = infraEnv();
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
-    logLevel: 'warn',
-    nodeEnv: 'test',
-    disposable: true,
-  });
+  stack = await startTestStack(namespace);
   tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
 });
 

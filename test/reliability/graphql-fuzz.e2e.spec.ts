@@ -24,9 +24,10 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { infraEnv, uniqueName } from '@vtv/testing';
+import { uniqueName } from '@vtv/testing';
 import { uuidv7, type TokenIssuer } from '@vtv/kit';
-import { startStack, type Stack } from '../../scripts/lib/stack';
+import type { Stack } from '../../scripts/lib/stack';
+import { startTestStack } from '../support/stack';
 
 jest.setTimeout(Number(process.env.RELIABILITY_TIMEOUT_MS ?? 300_000));
 
@@ -44,18 +45,9 @@ beforeAll(async () => {
   process.on('unhandledRejection', onRejection);
   const sdl = readFileSync(join(__dirname, '..', '..', 'schema', 'supergraph.graphql'), 'utf8');
   schema = Supergraph.build(sdl).apiSchema().toGraphQLJSSchema();
-  const infra = infraEnv();
   const namespace = uniqueName('fuzz');
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
+  stack = await startTestStack(namespace, {
     logLevel: 'fatal',
-    nodeEnv: 'test',
     // Production error handling, but arbitrary documents admitted so the fuzz reaches validation and
     // execution; the rate limits would otherwise answer most requests with 429.
     gatewayEnv: {
@@ -67,7 +59,6 @@ beforeAll(async () => {
       RATE_LIMIT_GUARDED_PER_ADDRESS: '0',
       LOG_LEVEL: 'fatal',
     },
-    disposable: true,
   });
   const tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
   staffToken = await tokens.issue({

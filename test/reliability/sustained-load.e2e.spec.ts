@@ -36,7 +36,8 @@ import {
 } from '@vtv/events';
 import { createLogger, uuidv7, type Caller, type TokenIssuer } from '@vtv/kit';
 import { infraEnv, uniqueName } from '@vtv/testing';
-import { SERVICES, databaseUrlFor, startStack, type Stack } from '../../scripts/lib/stack';
+import { SERVICES, databaseUrlFor, type Stack } from '../../scripts/lib/stack';
+import { startTestStack } from '../support/stack';
 import { syntheticIdNumber } from '../../scripts/lib/synthetic';
 import { GraphqlLoadClient, summarise, summariseByOp, type Sample } from './support/load';
 
@@ -73,18 +74,7 @@ const Q = {
 };
 
 beforeAll(async () => {
-  const infra = infraEnv();
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
-    logLevel: 'warn',
-    nodeEnv: 'test',
-    disposable: true,
+  stack = await startTestStack(namespace, {
     // The limiter stays on (its Redis round trips are part of the load) with limits this load never
     // reaches: every request comes from one address and a few operators scan all the vouchers.
     gatewayEnv: {

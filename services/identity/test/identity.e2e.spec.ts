@@ -4,28 +4,17 @@
  * accepted by another subgraph's own verifier (identity's JWKS, no call to identity per check).
  */
 import { idNumberCheckChar, uuidv7 } from '@vtv/kit';
-import { infraEnv, uniqueName } from '@vtv/testing';
+import { uniqueName } from '@vtv/testing';
 import { randomInt } from 'node:crypto';
 import request from 'supertest';
-import { startStack, type Stack } from '../../../scripts/lib/stack';
+import type { Stack } from '../../../scripts/lib/stack';
+import { startTestStack } from '../../../test/support/stack';
 
 let stack: Stack;
 
 beforeAll(async () => {
-  const infra = infraEnv();
   const namespace = uniqueName('e2e_identity');
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
-    logLevel: 'warn',
-    nodeEnv: 'test',
-    disposable: true,
-  });
+  stack = await startTestStack(namespace);
 });
 
 afterAll(async () => {

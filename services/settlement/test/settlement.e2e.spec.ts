@@ -24,7 +24,8 @@ import {
 import { createLogger, uuidv7, type TokenIssuer } from '@vtv/kit';
 import { infraEnv, uniqueName } from '@vtv/testing';
 import request from 'supertest';
-import { startStack, type Stack } from '../../../scripts/lib/stack';
+import type { Stack } from '../../../scripts/lib/stack';
+import { startTestStack } from '../../../test/support/stack';
 
 jest.setTimeout(180_000);
 
@@ -36,18 +37,7 @@ let producer: KafkaBus;
 
 beforeAll(async () => {
   const infra = infraEnv();
-  stack = await startStack({
-    databaseUrl: infra.DATABASE_URL,
-    databasePrefix: `${namespace}_`,
-    kafkaBrokers: infra.KAFKA_BROKERS,
-    redisUrl: infra.REDIS_URL,
-    eventsNamespace: namespace,
-    gatewayPort: 0,
-    servicePorts: 0,
-    logLevel: 'warn',
-    nodeEnv: 'test',
-    disposable: true,
-  });
+  stack = await startTestStack(namespace);
   tokens = (stack.services.identity!.services as { tokens: TokenIssuer }).tokens;
   producer = new KafkaBus({
     brokers: infra.KAFKA_BROKERS.split(','),
