@@ -7,6 +7,7 @@ import { createLogger } from '@vtv/kit';
 import type { Gateway } from '../src/app';
 import {
   JwksServer,
+  NO_RATE_LIMITS,
   composeFixture,
   newKey,
   startAccounts,
@@ -21,13 +22,7 @@ let jwks: JwksServer;
 let supergraphPath: string;
 const started: Gateway[] = [];
 
-const noLimits = {
-  RATE_LIMIT_PRINCIPAL: '0',
-  RATE_LIMIT_OPERATION: '0',
-  RATE_LIMIT_GUARDED: '0',
-  RATE_LIMIT_GUARDED_PER_ADDRESS: '0',
-  SUBGRAPH_DEDUPLICATE_QUERIES: 'false',
-};
+const noLimits = { ...NO_RATE_LIMITS, SUBGRAPH_DEDUPLICATE_QUERIES: 'false' };
 
 beforeAll(async () => {
   const silent = createLogger('fixture', 'silent');

@@ -12,6 +12,7 @@ import { CrashLoop, localUrl } from '../src/cluster';
 import { gatewayConfig, workerCount } from '../src/config';
 import {
   JwksServer,
+  NO_RATE_LIMITS,
   SECRET,
   composeFixture,
   newKey,
@@ -49,10 +50,7 @@ beforeAll(async () => {
     JWKS_URL: jwks.url,
     OPERATION_MANIFESTS: join(tempDir(), 'none.json'),
     READINESS_CHECKS_SUBGRAPHS: 'false',
-    RATE_LIMIT_PRINCIPAL: '0',
-    RATE_LIMIT_OPERATION: '0',
-    RATE_LIMIT_GUARDED: '0',
-    RATE_LIMIT_GUARDED_PER_ADDRESS: '0',
+    ...NO_RATE_LIMITS,
   };
 });
 

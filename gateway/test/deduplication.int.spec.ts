@@ -8,6 +8,7 @@ import { createLogger, uuidv7, type TokenIssuer } from '@vtv/kit';
 import type { Gateway } from '../src/app';
 import {
   JwksServer,
+  NO_RATE_LIMITS,
   composeFixture,
   issuer,
   newKey,
@@ -24,13 +25,6 @@ let tokens: TokenIssuer;
 let shared: { gateway: Gateway; url: string };
 let unshared: { gateway: Gateway; url: string };
 
-const noLimits = {
-  RATE_LIMIT_PRINCIPAL: '0',
-  RATE_LIMIT_OPERATION: '0',
-  RATE_LIMIT_GUARDED: '0',
-  RATE_LIMIT_GUARDED_PER_ADDRESS: '0',
-};
-
 beforeAll(async () => {
   [accounts, extras] = await Promise.all([startAccounts(silent()), startExtras(silent())]);
   const supergraphPath = composeFixture({ accounts: accounts.url, extras: extras.url });
@@ -39,10 +33,10 @@ beforeAll(async () => {
   jwks.keys = [key];
   tokens = issuer(key);
   const base = { supergraphPath, jwksUrl: jwks.url, cache: new MemoryCache() };
-  shared = await startFixtureGateway({ ...base, env: noLimits });
+  shared = await startFixtureGateway({ ...base, env: NO_RATE_LIMITS });
   unshared = await startFixtureGateway({
     ...base,
-    env: { ...noLimits, SUBGRAPH_DEDUPLICATE_QUERIES: 'false' },
+    env: { ...NO_RATE_LIMITS, SUBGRAPH_DEDUPLICATE_QUERIES: 'false' },
   });
 });
 

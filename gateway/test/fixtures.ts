@@ -31,6 +31,14 @@ import { sha256, type RegisteredOperation } from '../src/operations';
 
 export const SECRET = 'fixture-internal-secret-0123456789-abcdef';
 
+/** Every rate limit off: for tests about something else that send many requests from one address. */
+export const NO_RATE_LIMITS = {
+  RATE_LIMIT_PRINCIPAL: '0',
+  RATE_LIMIT_OPERATION: '0',
+  RATE_LIMIT_GUARDED: '0',
+  RATE_LIMIT_GUARDED_PER_ADDRESS: '0',
+};
+
 export const ACCOUNTS_SDL = `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.7",
   import: ["@key", "@shareable", "@authenticated", "@requiresScopes"])
