@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
 /** user + system CPU seconds of one process (0 if it is gone). */
-function processCpuS(pid: number): number {
+export function processCpuS(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.

@@ -37,6 +37,7 @@ import {
   sql,
   startChildService,
 } from './support/child-service';
+import { processCpuS } from '../../scripts/bench/cpu';
 
 const OUTAGE_S = Math.max(6, Number(process.env.KAFKA_OUTAGE_SECONDS ?? 20));
 /** Quiet seconds at the end of the outage (no writes): the relay alone is measured. */
@@ -257,12 +258,7 @@ function relayAttemptBound(seconds: number): number {
   return n + 3;
 }
 
-/** User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
-function cpuSeconds(p: ManagedProcess): number {
-  const stat = readFileSync(`/proc/${p.child.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const cpuSeconds = (p: ManagedProcess) => processCpuS(p.child.pid!);
 
 async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
