@@ -248,6 +248,8 @@ export async function createGateway({
     if (!apiSchema) throw new Error('no supergraph loaded');
   });
   if (config.READINESS_CHECKS_SUBGRAPHS) {
+    // Reported, not gating: a subgraph down costs its own fields (partial data), and gating on it would
+    // take every gateway replica, and so the whole graph, out of service.
     health.register(
       'subgraphs',
       async () => {
@@ -264,8 +266,6 @@ export async function createGateway({
           }),
         );
         if (failing.length) throw new Error(`not ready: ${failing.sort().join(', ')}`);
-        // Reported, not gating: a subgraph down costs its own fields (partial data), and gating on it would
-        // take every gateway replica, and so the whole graph, out of service.
       },
       { critical: false },
     );
